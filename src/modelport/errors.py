@@ -1,0 +1,182 @@
+"""The one error hierarchy of modelport.
+
+Every error a user can cause or meet is a ``ModelportError`` with a stable ``code``
+(a string scripts may rely on) and a CLI ``exit_code``. Transports map these classes
+to their own vocabulary: ``serving/`` maps them to HTTP statuses in one table, ``cli/``
+prints ``error[code]: message`` and exits with ``exit_code``.
+
+    ModelportError
+    ├── NotFound                      (exit 3)
+    │   ├── ModelNotFound
+    │   ├── VersionNotFound
+    │   ├── AliasNotFound
+    │   └── DeploymentNotFound
+    ├── InvalidRequest                (exit 2)
+    │   ├── InvalidSource             a file that is not a model we can load
+    │   ├── InvalidSample             a sample file we cannot read or use
+    │   ├── MissingSignature          no signature and no sample to infer one
+    │   ├── InvalidAlias
+    │   ├── InvalidInput              rows that violate a model's signature (carries details)
+    │   ├── UnsupportedMediaType
+    │   └── PayloadTooLarge
+    ├── Conflict                      (exit 4)
+    │   ├── VersionInUse              delete of a version an alias points at
+    │   ├── NothingToRollBack
+    │   ├── AlreadyExists
+    │   └── RolloutConflict
+    ├── AuthError                     (exit 5)
+    │   ├── Unauthorized              no or unknown credentials
+    │   └── Forbidden                 credentials without the needed scope
+    ├── NotReady                      (exit 6)
+    └── BackendError                  (exit 7) a registry or store we could not talk to
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+__all__ = [
+    "AliasNotFound",
+    "AlreadyExists",
+    "AuthError",
+    "BackendError",
+    "Conflict",
+    "DeploymentNotFound",
+    "Forbidden",
+    "InvalidAlias",
+    "InvalidInput",
+    "InvalidRequest",
+    "InvalidSample",
+    "InvalidSource",
+    "MissingSignature",
+    "ModelNotFound",
+    "ModelportError",
+    "NotFound",
+    "NotReady",
+    "NothingToRollBack",
+    "PayloadTooLarge",
+    "RolloutConflict",
+    "Unauthorized",
+    "UnsupportedMediaType",
+    "VersionInUse",
+    "VersionNotFound",
+]
+
+
+class ModelportError(Exception):
+    """Base of every error modelport raises on purpose."""
+
+    code: ClassVar[str] = "modelport_error"
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, details: Sequence[Mapping[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details: list[dict[str, Any]] = [dict(d) for d in details or ()]
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class NotFound(ModelportError):
+    code = "not_found"
+    exit_code = 3
+
+
+class ModelNotFound(NotFound):
+    code = "model_not_found"
+
+
+class VersionNotFound(NotFound):
+    code = "version_not_found"
+
+
+class AliasNotFound(NotFound):
+    code = "alias_not_found"
+
+
+class DeploymentNotFound(NotFound):
+    code = "deployment_not_found"
+
+
+class InvalidRequest(ModelportError):
+    code = "invalid_request"
+    exit_code = 2
+
+
+class InvalidSource(InvalidRequest):
+    code = "invalid_source"
+
+
+class InvalidSample(InvalidRequest):
+    code = "invalid_sample"
+
+
+class MissingSignature(InvalidRequest):
+    code = "missing_signature"
+
+
+class InvalidAlias(InvalidRequest):
+    code = "invalid_alias"
+
+
+class InvalidInput(InvalidRequest):
+    """Rows that violate a model's signature; ``details`` lists ``{"row", "column", "problem"}``."""
+
+    code = "invalid_input"
+
+
+class UnsupportedMediaType(InvalidRequest):
+    code = "unsupported_media_type"
+
+
+class PayloadTooLarge(InvalidRequest):
+    code = "payload_too_large"
+
+
+class Conflict(ModelportError):
+    code = "conflict"
+    exit_code = 4
+
+
+class VersionInUse(Conflict):
+    code = "version_in_use"
+
+
+class NothingToRollBack(Conflict):
+    code = "nothing_to_roll_back"
+
+
+class AlreadyExists(Conflict):
+    code = "already_exists"
+
+
+class RolloutConflict(Conflict):
+    code = "rollout_conflict"
+
+
+class AuthError(ModelportError):
+    code = "auth_error"
+    exit_code = 5
+
+
+class Unauthorized(AuthError):
+    code = "unauthorized"
+
+
+class Forbidden(AuthError):
+    code = "forbidden"
+
+
+class NotReady(ModelportError):
+    code = "not_ready"
+    exit_code = 6
+
+
+class BackendError(ModelportError):
+    code = "backend_error"
+    exit_code = 7
