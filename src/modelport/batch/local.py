@@ -1,0 +1,176 @@
+"""The local engine: stream, score in parallel threads, checkpoint each part, assemble atomically.
+
+Threads, not processes: Arrow parsing, onnxruntime and scikit-learn's tree predictors all release the GIL,
+so N threads keep N cores busy without pickling batches between processes or loading the model N times.
+At most ``2 * workers`` chunks are in flight, which bounds memory at roughly
+``(2 * workers + 1) * batch_size * row size`` plus the model, whatever the input size.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyarrow as pa
+
+from modelport import __version__
+from modelport.batch.checkpoint import Checkpoint, PartRecord, fingerprint, partial_dir
+from modelport.batch.job import BatchJob
+from modelport.batch.layout import OutputLayout, parse_keep
+from modelport.batch.part import score_batch
+from modelport.batch.progress import NullProgress, ProgressReporter
+from modelport.batch.scorer import ModelInfo, Rejection, Scorer
+from modelport.batch.sink import assemble, write_part
+from modelport.batch.source import Chunk, InputFile, discover_inputs, read_chunks
+from modelport.batch.summary import RunSummary
+from modelport.errors import AlreadyExists, InvalidInput
+
+__all__ = ["score_locally"]
+
+_OUTPUT = "part"
+_REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class _Pending:
+    index: int
+    rows: int
+    consumed: float
+    future: Future[tuple[PartRecord, Rejection | None]] | None
+
+
+def score_locally(
+    job: BatchJob, scorer: Scorer, model: ModelInfo, progress: ProgressReporter | None = None
+) -> RunSummary:
+    """Run ``job`` on this machine and return its summary (also written next to the output)."""
+    started, clock = datetime.now(UTC), time.monotonic()
+    progress = progress or NullProgress()
+    target, fmt = job.target, job.format
+    if target.exists() and not job.overwrite:
+        raise AlreadyExists(
+            f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}]
+        )
+    files = discover_inputs(job.input, job.input_format)
+    classes = tuple(scorer.classes) if scorer.classes is not None else None
+    layout = OutputLayout(parse_keep(job.keep, job.id_column), job.id_column, classes)
+    checkpoint = Checkpoint.open(partial_dir(target), _fingerprint(job, files, model))
+    resumed = len(checkpoint.done)
+    suffix = target.suffix or f".{fmt.value}"
+
+    def process(chunk: Chunk) -> tuple[PartRecord, Rejection | None]:
+        layout.check(chunk.batch.schema.names)
+        part = score_batch(chunk.batch, scorer, layout, first_row=chunk.first_row)
+        if job.strict and part.first_rejection is not None:
+            return PartRecord(chunk.index, chunk.batch.num_rows, 0, 0), part.first_rejection
+        if part.output.num_rows:
+            write_part(part.output, checkpoint.part_path(chunk.index, _OUTPUT, suffix), fmt)
+        if part.rejected.num_rows:
+            write_part(part.rejected, checkpoint.part_path(chunk.index, _REJECTED, suffix), fmt)
+        record = PartRecord(chunk.index, chunk.batch.num_rows, part.output.num_rows, part.rejected.num_rows)
+        return record, None
+
+    rows_done = rows_scored = 0
+
+    def finish(pending: _Pending) -> None:
+        nonlocal rows_done, rows_scored
+        if pending.future is not None:
+            record, first_rejection = pending.future.result()
+            if first_rejection is not None:
+                raise InvalidInput(
+                    f"row {first_rejection.row}: {first_rejection.problem} "
+                    "(--strict stops at the first bad row)",
+                    details=[
+                        {
+                            "row": first_rejection.row,
+                            "column": first_rejection.column,
+                            "problem": first_rejection.problem,
+                        }
+                    ],
+                )
+            checkpoint.record(record)
+            rows_scored += record.rows_in
+        rows_done += pending.rows
+        progress.update(rows_done, pending.consumed)
+
+    pool = ThreadPoolExecutor(job.workers, thread_name_prefix="modelport-batch")
+    in_flight: deque[_Pending] = deque()
+    try:
+        for chunk in read_chunks(files, batch_size=job.batch_size, text_columns=scorer.input_types):
+            done = chunk.index in checkpoint.done
+            future = None if done else pool.submit(process, chunk)
+            in_flight.append(_Pending(chunk.index, chunk.batch.num_rows, chunk.consumed, future))
+            while len(in_flight) > 2 * job.workers:
+                finish(in_flight.popleft())
+        while in_flight:
+            finish(in_flight.popleft())
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        checkpoint.close()
+        raise
+    finally:
+        progress.close()
+    pool.shutdown()
+
+    records = [checkpoint.done[index] for index in sorted(checkpoint.done)]
+    rejected = sum(r.rows_rejected for r in records)
+    if rejected:
+        rejected_parts = [
+            checkpoint.part_path(r.index, _REJECTED, suffix) for r in records if r.rows_rejected
+        ]
+        assemble(rejected_parts, job.rejected_path, fmt, empty_schema=pa.schema([]))
+    else:
+        job.rejected_path.unlink(missing_ok=True)
+    output_parts = [checkpoint.part_path(r.index, _OUTPUT, suffix) for r in records if r.rows_out]
+    assemble(output_parts, target, fmt, empty_schema=_empty_schema(layout))
+    duration = time.monotonic() - clock
+    rows_in = sum(r.rows_in for r in records)
+    summary = RunSummary(
+        model_name=model.name,
+        model_version=model.version,
+        model_uri=model.uri,
+        predictor=model.predictor,
+        engine="local",
+        inputs=[str(f.path) for f in files],
+        output=str(target),
+        rejected_output=str(job.rejected_path) if rejected else None,
+        rows_in=rows_in,
+        rows_out=sum(r.rows_out for r in records),
+        rows_rejected=rejected,
+        parts=len(records),
+        parts_resumed=resumed,
+        workers=job.workers,
+        batch_size=job.batch_size,
+        duration_s=round(duration, 3),
+        rows_per_s=round(rows_scored / duration, 1) if duration > 0 else 0.0,
+        started_utc=started.isoformat(),
+        finished_utc=datetime.now(UTC).isoformat(),
+        modelport_version=__version__,
+    )
+    summary.write(job.summary_path)
+    checkpoint.remove()
+    return summary
+
+
+def _fingerprint(job: BatchJob, files: list[InputFile], model: ModelInfo) -> str:
+    # Everything that changes the bytes of the output, and nothing else: --workers and --strict may
+    # change between a run and its restart.
+    return fingerprint(
+        {
+            "inputs": [[str(f.path), f.format.value, f.size, f.mtime_ns] for f in files],
+            "output": str(job.target),
+            "format": job.format.value,
+            "keep": job.keep,
+            "id": job.id_column,
+            "batch_size": job.batch_size,
+            "model": [model.name, model.version, model.uri, model.predictor],
+            "modelport": __version__,
+        }
+    )
+
+
+def _empty_schema(layout: OutputLayout) -> pa.Schema:
+    kept = [] if isinstance(layout.keep, str) else list(layout.keep)
+    return pa.schema([(name, pa.string()) for name in kept] + [("prediction", pa.null())])
