@@ -15,7 +15,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from modelport.batch.scorer import Rejection
-from modelport.errors import InvalidInput
 
 __all__ = ["coerce_batch"]
 
@@ -26,14 +25,8 @@ def coerce_batch(
     """Return ``batch`` with every column of ``types`` cast, plus the rows whose values would not cast.
 
     Values that do not convert become null in the returned batch; the caller drops the rejected rows.
-    A column the signature needs and the input lacks is not a bad row but a wrong file: InvalidInput.
+    Columns absent from ``batch`` are left to the scorer, which knows which ones are optional.
     """
-    missing = [name for name in types if name not in batch.schema.names]
-    if missing:
-        raise InvalidInput(
-            f"input lacks the model's column(s) {', '.join(missing)}",
-            details=[{"row": None, "column": name, "problem": "missing column"} for name in missing],
-        )
     rejected: list[Rejection] = []
     columns = []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):

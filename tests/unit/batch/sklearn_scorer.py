@@ -11,6 +11,7 @@ import pyarrow as pa
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from modelport.batch import Rejection, Scores
+from modelport.errors import InvalidInput
 
 FEATURES = ("x0", "x1", "x2", "x3")
 
@@ -39,6 +40,9 @@ class SklearnScorer:
         return tuple(self.model.classes_.tolist())
 
     def score(self, batch: pa.RecordBatch) -> Scores:
+        missing = [name for name in FEATURES if name not in batch.schema.names]
+        if missing:  # as the runtime's schema does
+            raise InvalidInput(f"missing column(s) {missing}", details=[{"column": m} for m in missing])
         if self.delay:
             time.sleep(self.delay)
         matrix = np.column_stack([batch.column(name).to_numpy(zero_copy_only=False) for name in FEATURES])
