@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ServingSettings", "Settings"]
+__all__ = ["BatchSettings", "ServingSettings", "Settings"]
 
 
 class ServingSettings(BaseModel):
@@ -24,6 +24,17 @@ class ServingSettings(BaseModel):
     """TCP port; 0 picks a free one (the bound port is logged)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port."""
+
+
+class BatchSettings(BaseModel):
+    """Defaults of ``modelport batch score`` (each has a command-line option too)."""
+
+    batch_size: int = Field(default=65_536, ge=1, le=10_000_000)
+    """Rows per record batch: the unit of parallel work and of checkpointing. Memory grows with it."""
+    workers: int | None = Field(default=None, ge=1, le=256)
+    """Threads scoring batches in parallel. Default: the number of CPU cores."""
+    spark_master: str = "local[*]"
+    """Spark master URL used by ``--engine spark`` when ``--spark-master`` is not given."""
 
 
 class Settings(BaseSettings):
@@ -46,6 +57,7 @@ class Settings(BaseSettings):
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    batch: BatchSettings = Field(default_factory=BatchSettings)
 
     @property
     def resolved_home(self) -> Path:

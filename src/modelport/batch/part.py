@@ -37,8 +37,9 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
             f"scorer returned {len(scores.predictions)} predictions for {len(scored_rows)} valid rows"
         )
     rejections = _merge([*cast_rejections, *score_rejections])
+    # Kept columns come from the cast batch: a feature read from CSV as text is written as its number.
     output = layout.scored(
-        batch.take(pa.array(scored_rows)) if len(scored_rows) < batch.num_rows else batch,
+        coerced.take(pa.array(scored_rows)) if len(scored_rows) < batch.num_rows else coerced,
         scores.predictions,
         scores.probabilities,
     )

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn_scorer import FEATURES, SklearnScorer, train_model
+from sklearn_scorer import FEATURES, SklearnScorer, save_mlflow_model, train_model
 
 from modelport.batch import ModelInfo
 
@@ -43,17 +43,4 @@ def _workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, model: HistGradientBoostingClassifier) -> Path:
     """The session model saved as a real MLflow model with a column signature."""
-    import mlflow.sklearn
-    import pandas as pd
-    from mlflow.models import infer_signature
-
-    sample = pd.DataFrame(np.random.default_rng(1).normal(size=(20, len(FEATURES))), columns=list(FEATURES))
-    path = tmp_path_factory.mktemp("mlflow") / "model"
-    mlflow.sklearn.save_model(
-        model,
-        path,
-        signature=infer_signature(sample, model.predict(sample.to_numpy())),
-        pip_requirements=["scikit-learn"],
-        skops_trusted_types=["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"],
-    )
-    return path
+    return save_mlflow_model(model, tmp_path_factory.mktemp("mlflow") / "model")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,23 @@ def train_model(seed: int = 0) -> HistGradientBoostingClassifier:
     features = rng.normal(size=(400, len(FEATURES)))
     labels = (features[:, 0] + features[:, 1] * features[:, 2] > 0).astype(np.int64)
     return HistGradientBoostingClassifier(max_iter=20, random_state=seed).fit(features, labels)
+
+
+def save_mlflow_model(model: HistGradientBoostingClassifier, path: Path) -> Path:
+    """Save ``model`` as a real MLflow model with a column signature (x0..x3 doubles)."""
+    import mlflow.sklearn
+    import pandas as pd
+    from mlflow.models import infer_signature
+
+    sample = pd.DataFrame(np.random.default_rng(1).normal(size=(20, len(FEATURES))), columns=list(FEATURES))
+    mlflow.sklearn.save_model(
+        model,
+        path,
+        signature=infer_signature(sample, model.predict(sample.to_numpy())),
+        pip_requirements=["scikit-learn"],
+        skops_trusted_types=["sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"],
+    )
+    return path
 
 
 class SklearnScorer:
