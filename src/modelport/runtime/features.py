@@ -22,11 +22,18 @@ class Features:
 
     __slots__ = ("_columns", "_matrix", "n_rows", "schema")
 
-    def __init__(self, schema: InputSchema, columns: dict[str, np.ndarray], n_rows: int) -> None:
+    def __init__(
+        self,
+        schema: InputSchema,
+        columns: dict[str, np.ndarray],
+        n_rows: int,
+        *,
+        matrix: np.ndarray | None = None,
+    ) -> None:
         self.schema = schema
         self.n_rows = n_rows
         self._columns = columns
-        self._matrix: np.ndarray | None = None
+        self._matrix = matrix
 
     def __repr__(self) -> str:
         return f"Features(n_rows={self.n_rows}, columns={list(self._columns)})"
