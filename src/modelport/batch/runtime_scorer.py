@@ -32,9 +32,15 @@ class RuntimeScorer:
         self._types = {column.name: _ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
 
     @classmethod
-    def from_model_dir(cls, model_dir: Path, *, cache_dir: Path | None = None) -> RuntimeScorer:
+    def from_model_dir(
+        cls,
+        model_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
+    ) -> RuntimeScorer:
         """Load ``model_dir`` with its fastest correct predictor; one intra-op thread, workers parallelise."""
-        return cls(load_model(model_dir, cache_dir=cache_dir, intra_op_threads=1))
+        return cls(load_model(model_dir, cache_dir=cache_dir, prefer=prefer, intra_op_threads=1))
 
     @property
     def kind(self) -> str:

@@ -94,7 +94,9 @@ def score(
                 cache_dir=settings.cache_dir,
             )
         elif engine == "local":
-            scorer = RuntimeScorer.from_model_dir(resolved.model_dir, cache_dir=settings.cache_dir)
+            scorer = RuntimeScorer.from_model_dir(
+                resolved.model_dir, cache_dir=settings.cache_dir, prefer=settings.runtime.prefer
+            )
             info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind)
             show = not json_output and sys.stderr.isatty()
             progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
