@@ -16,14 +16,13 @@ import pyarrow.parquet as pq
 
 from modelport.batch import partial_dir
 
-DRIVER_DIR = Path(__file__).resolve().parents[1] / "unit" / "batch"
-SRC_DIR = Path(__file__).resolve().parents[2] / "src"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(source: Path, target: Path, delay: float) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), str(DRIVER_DIR)])}
-    command = [sys.executable, str(DRIVER_DIR / "resume_driver.py"), str(source), str(target), str(delay)]
-    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    command = [sys.executable, "-m", "tests.unit.batch.resume_driver", str(source), str(target), str(delay)]
+    return subprocess.Popen(command, env=env, stderr=subprocess.PIPE, cwd=ROOT)
 
 
 def _finished_parts(target: Path) -> int:

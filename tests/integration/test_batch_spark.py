@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -21,18 +19,9 @@ from modelport.batch import BatchJob, ModelInfo, score_locally
 from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.spark import score_with_spark, spark_session
+from tests.unit.batch.sklearn_scorer import save_mlflow_model, train_model
 
 pytestmark = pytest.mark.spark
-
-
-def _support() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "unit" / "batch" / "sklearn_scorer.py"
-    spec = importlib.util.spec_from_file_location("batch_sklearn_support", path)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +37,7 @@ def spark() -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def resolved(tmp_path_factory: pytest.TempPathFactory) -> ResolvedModel:
-    support = _support()
-    folder = support.save_mlflow_model(support.train_model(), tmp_path_factory.mktemp("spark") / "model")
+    folder = save_mlflow_model(train_model(), tmp_path_factory.mktemp("spark") / "model")
     return ResolvedModel(folder, "demo", 1, "models:/demo/1")
 
 
@@ -82,23 +70,17 @@ def test_spark_and_local_engines_give_the_same_parquet_output(
     remote = ds.dataset(tmp_path / "s.parquet", format="parquet").to_table().sort_by("id")
     assert remote.column_names == local.column_names == ["id", "prediction", "proba_0", "proba_1"]
     assert remote.column("id").to_pylist() == local.column("id").to_pylist()
-    np.testing.assert_array_equal(
-        remote.column("prediction").to_numpy(), local.column("prediction").to_numpy()
-    )
+    np.testing.assert_array_equal(remote.column("prediction").to_numpy(), local.column("prediction").to_numpy())
     np.testing.assert_allclose(remote.column("proba_1").to_numpy(), local.column("proba_1").to_numpy())
     assert (summary.rows_in, summary.rows_out, summary.rows_rejected) == (3000, 3000, 0)
 
 
-def test_spark_rejects_the_same_bad_csv_rows_as_local(
-    tmp_path: Path, spark: Any, resolved: ResolvedModel
-) -> None:
+def test_spark_rejects_the_same_bad_csv_rows_as_local(tmp_path: Path, spark: Any, resolved: ResolvedModel) -> None:
     pcsv.write_csv(_input(500), tmp_path / "in.csv")
     lines = (tmp_path / "in.csv").read_text().splitlines()
     lines[1 + 42] = lines[1 + 42].replace(lines[1 + 42].split(",")[3], "abc", 1)
     (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
-    local = _local(
-        BatchJob(input=str(tmp_path / "in.csv"), output=tmp_path / "l.parquet", keep="all"), resolved
-    )
+    local = _local(BatchJob(input=str(tmp_path / "in.csv"), output=tmp_path / "l.parquet", keep="all"), resolved)
 
     summary = score_with_spark(
         BatchJob(input=str(tmp_path / "in.csv"), output=tmp_path / "s.csv", id_column="id", keep="all"),
@@ -111,6 +93,4 @@ def test_spark_rejects_the_same_bad_csv_rows_as_local(
     assert (summary.rows_out, summary.rows_rejected) == (499, 1)
     assert [(r["id"], r["column"]) for r in rejected] == [(42, "x2")]
     assert remote.column("id").to_pylist() == local.column("id").to_pylist()
-    np.testing.assert_array_equal(
-        remote.column("prediction").to_numpy(), local.column("prediction").to_numpy()
-    )
+    np.testing.assert_array_equal(remote.column("prediction").to_numpy(), local.column("prediction").to_numpy())

@@ -19,9 +19,7 @@ from modelport.batch.scorer import Rejection
 __all__ = ["coerce_batch"]
 
 
-def coerce_batch(
-    batch: pa.RecordBatch, types: Mapping[str, pa.DataType]
-) -> tuple[pa.RecordBatch, list[Rejection]]:
+def coerce_batch(batch: pa.RecordBatch, types: Mapping[str, pa.DataType]) -> tuple[pa.RecordBatch, list[Rejection]]:
     """Return ``batch`` with every column of ``types`` cast, plus the rows whose values would not cast.
 
     Values that do not convert become null in the returned batch; the caller drops the rejected rows.

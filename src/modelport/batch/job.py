@@ -48,8 +48,7 @@ class BatchJob:
         found = self.output_format or InputFormat.from_path(self.output)
         if found is None:
             raise InvalidRequest(
-                f"cannot tell the output format of {self.output}: "
-                "use .parquet, .csv or .jsonl, or pass --format",
+                f"cannot tell the output format of {self.output}: use .parquet, .csv or .jsonl, or pass --format",
                 details=[{"output": str(self.output)}],
             )
         return found

@@ -75,9 +75,7 @@ class OutputLayout:
                 arrays.append(pa.array(np.asarray(probabilities[:, position], dtype=np.float64)))
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
-    def rejected(
-        self, rows: pa.RecordBatch, rejections: Sequence[Rejection], first_row: int
-    ) -> pa.RecordBatch:
+    def rejected(self, rows: pa.RecordBatch, rejections: Sequence[Rejection], first_row: int) -> pa.RecordBatch:
         """One line per rejected row; ``rejections`` rows are positions in ``rows``, one per row."""
         positions = np.array([r.row for r in rejections], dtype=np.int64)
         names = ["row"]

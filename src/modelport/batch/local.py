@@ -50,9 +50,7 @@ def score_locally(
     progress = progress or NullProgress()
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
-        raise AlreadyExists(
-            f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}]
-        )
+        raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
     files = discover_inputs(job.input, job.input_format)
     classes = tuple(scorer.classes) if scorer.classes is not None else None
     layout = OutputLayout(parse_keep(job.keep, job.id_column), job.id_column, classes)
@@ -80,8 +78,7 @@ def score_locally(
             record, first_rejection = pending.future.result()
             if first_rejection is not None:
                 raise InvalidInput(
-                    f"row {first_rejection.row}: {first_rejection.problem} "
-                    "(--strict stops at the first bad row)",
+                    f"row {first_rejection.row}: {first_rejection.problem} (--strict stops at the first bad row)",
                     details=[
                         {
                             "row": first_rejection.row,
@@ -117,9 +114,7 @@ def score_locally(
     records = [checkpoint.done[index] for index in sorted(checkpoint.done)]
     rejected = sum(r.rows_rejected for r in records)
     if rejected:
-        rejected_parts = [
-            checkpoint.part_path(r.index, _REJECTED, suffix) for r in records if r.rows_rejected
-        ]
+        rejected_parts = [checkpoint.part_path(r.index, _REJECTED, suffix) for r in records if r.rows_rejected]
         assemble(rejected_parts, job.rejected_path, fmt, empty_schema=pa.schema([]))
     else:
         job.rejected_path.unlink(missing_ok=True)

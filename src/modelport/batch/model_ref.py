@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from modelport.errors import InvalidRequest
-from modelport.settings import Settings
+from modelport.registry import Registry
 
 __all__ = ["ResolvedModel", "resolve_model"]
 
@@ -21,14 +21,21 @@ class ResolvedModel:
     uri: str
 
 
-def resolve_model(ref: str, settings: Settings) -> ResolvedModel:
-    """Resolve ``ref`` against the registry of ``settings``; a local MLflow model folder is taken as is
-    (version 0), which lets a run score a model that was never registered."""
+def resolve_model(ref: str, registry: Callable[[], Registry]) -> ResolvedModel:
+    """Resolve ``ref`` in the registry (opened only when needed) and fetch its folder.
+
+    A local MLflow model folder is taken as is (version 0): scoring a model that was never registered
+    needs no registry. Unknown names, versions and aliases raise the registry's NotFound errors.
+    """
     folder = Path(ref).expanduser()
     if (folder / "MLmodel").is_file():
         folder = folder.resolve()
         return ResolvedModel(folder, folder.name, 0, folder.as_uri())
-    raise InvalidRequest(
-        f"unknown model reference {ref!r}: expected NAME@alias, NAME/version, NAME or an MLflow model folder",
-        details=[{"model_ref": ref}],
+    opened = registry()
+    version = opened.resolve(ref)
+    return ResolvedModel(
+        opened.local_model_dir(version.name, version.version),
+        version.name,
+        version.version,
+        opened.model_uri(version.name, version.version),
     )

@@ -33,9 +33,7 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
     score_rejections = [Rejection(int(kept[r.row]), r.column, r.problem) for r in scores.rejected]
     scored_rows = _without(kept, {r.row for r in score_rejections})
     if len(scores.predictions) != len(scored_rows):
-        raise RuntimeError(
-            f"scorer returned {len(scores.predictions)} predictions for {len(scored_rows)} valid rows"
-        )
+        raise RuntimeError(f"scorer returned {len(scores.predictions)} predictions for {len(scored_rows)} valid rows")
     rejections = _merge([*cast_rejections, *score_rejections])
     # Kept columns come from the cast batch: a feature read from CSV as text is written as its number.
     output = layout.scored(

@@ -86,8 +86,7 @@ def discover_inputs(spec: str | Path, fmt: InputFormat | None = None) -> list[In
         file_format = fmt or InputFormat.from_path(candidate)
         if file_format is None:
             raise InvalidRequest(
-                f"cannot tell the format of {candidate}: "
-                "use .csv, .parquet or .jsonl, or pass --input-format",
+                f"cannot tell the format of {candidate}: use .csv, .parquet or .jsonl, or pass --input-format",
                 details=[{"input": str(candidate)}],
             )
         stat = candidate.stat()
@@ -95,9 +94,7 @@ def discover_inputs(spec: str | Path, fmt: InputFormat | None = None) -> list[In
     return files
 
 
-def read_chunks(
-    files: list[InputFile], *, batch_size: int, text_columns: Collection[str] = ()
-) -> Iterator[Chunk]:
+def read_chunks(files: list[InputFile], *, batch_size: int, text_columns: Collection[str] = ()) -> Iterator[Chunk]:
     """Stream ``files`` as numbered chunks of ``batch_size`` rows.
 
     ``text_columns`` are read from CSV as text: the model's input columns, so that a bad value in row
@@ -117,9 +114,7 @@ def read_chunks(
         done_bytes += file.size
 
 
-def _rebatch(
-    batches: Iterator[tuple[pa.RecordBatch, float]], size: int
-) -> Iterator[tuple[pa.RecordBatch, float]]:
+def _rebatch(batches: Iterator[tuple[pa.RecordBatch, float]], size: int) -> Iterator[tuple[pa.RecordBatch, float]]:
     pending: list[pa.RecordBatch] = []
     count = 0
     fraction = 0.0

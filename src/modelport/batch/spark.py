@@ -58,9 +58,7 @@ def score_with_spark(
     started, clock = datetime.now(UTC), time.monotonic()
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
-        raise AlreadyExists(
-            f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}]
-        )
+        raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
     spark = session or spark_session(master)
     files = discover_inputs(job.input, job.input_format)
     scorer = RuntimeScorer.from_model_dir(model.model_dir, cache_dir=cache_dir)
@@ -79,9 +77,7 @@ def score_with_spark(
     spark_schema = from_arrow_schema(next(probe).schema)
     # Tasks cast to the schema as Spark will read it back (nullability, integer widths included).
     schema = to_arrow_schema(spark_schema)
-    scored = frame.mapInArrow(
-        _scored_batches(layout, model.model_dir, cache_dir, None, schema), spark_schema
-    ).persist()
+    scored = frame.mapInArrow(_scored_batches(layout, model.model_dir, cache_dir, None, schema), spark_schema).persist()
 
     work = target.with_name(target.name + ".modelport-partial")
     shutil.rmtree(work, ignore_errors=True)
@@ -144,9 +140,7 @@ def _read(spark: Any, paths: list[str], fmt: InputFormat, features: set[str]) ->
     from pyspark.sql.types import StringType, StructField, StructType
 
     inferred = spark.read.option("header", True).option("inferSchema", True).csv(paths).schema
-    schema = StructType(
-        [StructField(f.name, StringType(), True) if f.name in features else f for f in inferred.fields]
-    )
+    schema = StructType([StructField(f.name, StringType(), True) if f.name in features else f for f in inferred.fields])
     return spark.read.option("header", True).schema(schema).csv(paths)
 
 

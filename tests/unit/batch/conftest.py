@@ -6,9 +6,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn_scorer import FEATURES, SklearnScorer, save_mlflow_model, train_model
 
 from modelport.batch import ModelInfo
+from tests.unit.batch.sklearn_scorer import FEATURES, SklearnScorer, save_mlflow_model, train_model
 
 
 @pytest.fixture(scope="session")

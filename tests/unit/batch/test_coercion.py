@@ -6,9 +6,7 @@ from modelport.batch.coercion import coerce_batch
 
 
 def test_clean_columns_are_cast_in_one_go() -> None:
-    batch = pa.record_batch(
-        {"a": pa.array(["1.5", "2", None]), "b": pa.array([1, 2, 3]), "c": ["x", "y", "z"]}
-    )
+    batch = pa.record_batch({"a": pa.array(["1.5", "2", None]), "b": pa.array([1, 2, 3]), "c": ["x", "y", "z"]})
 
     coerced, rejected = coerce_batch(batch, {"a": pa.float64(), "b": pa.float64()})
 

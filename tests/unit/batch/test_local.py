@@ -9,10 +9,10 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn_scorer import FEATURES, SklearnScorer
 
 from modelport.batch import BatchJob, ModelInfo, Scores, partial_dir, score_locally
 from modelport.errors import AlreadyExists, InvalidInput, InvalidRequest
+from tests.unit.batch.sklearn_scorer import FEATURES, SklearnScorer
 
 
 def _read(path: Path) -> pa.Table:
@@ -102,9 +102,7 @@ def test_strict_fails_naming_the_first_bad_row(
     values[901] = None
     bad = table.set_column(table.column_names.index("x2"), "x2", pa.array(values, pa.float64()))
     pq.write_table(bad, tmp_path / "in.parquet")
-    job = BatchJob(
-        input="in.parquet", output=tmp_path / "out.parquet", strict=True, batch_size=100, workers=2
-    )
+    job = BatchJob(input="in.parquet", output=tmp_path / "out.parquet", strict=True, batch_size=100, workers=2)
 
     with pytest.raises(InvalidInput, match="row 612") as caught:
         score_locally(job, scorer, model_info)
@@ -123,9 +121,7 @@ def test_existing_output_is_refused_without_overwrite(
         score_locally(BatchJob(input="in.parquet", output=tmp_path / "out.csv"), scorer, model_info)
     assert (tmp_path / "out.csv").read_text() == "old\n"
 
-    score_locally(
-        BatchJob(input="in.parquet", output=tmp_path / "out.csv", overwrite=True), scorer, model_info
-    )
+    score_locally(BatchJob(input="in.parquet", output=tmp_path / "out.csv", overwrite=True), scorer, model_info)
     assert _read(tmp_path / "out.csv").num_rows == 1000
 
 
@@ -171,9 +167,7 @@ def test_changed_arguments_start_afresh(
     scorer = _FailingScorer(model)
     scorer.fail_at = table.column("x0")[550].as_py()
     with pytest.raises(RuntimeError):
-        score_locally(
-            BatchJob(input="in.parquet", output=tmp_path / "o.csv", batch_size=100), scorer, model_info
-        )
+        score_locally(BatchJob(input="in.parquet", output=tmp_path / "o.csv", batch_size=100), scorer, model_info)
 
     summary = score_locally(
         BatchJob(input="in.parquet", output=tmp_path / "o.csv", batch_size=100, keep="all"),
@@ -205,9 +199,7 @@ def test_unknown_keep_column_and_missing_feature_are_clear_errors(
 ) -> None:
     pq.write_table(table, tmp_path / "in.parquet")
     with pytest.raises(InvalidRequest, match="nope"):
-        score_locally(
-            BatchJob(input="in.parquet", output=tmp_path / "a.csv", keep="nope"), scorer, model_info
-        )
+        score_locally(BatchJob(input="in.parquet", output=tmp_path / "a.csv", keep="nope"), scorer, model_info)
     pq.write_table(table.drop_columns(["x3"]), tmp_path / "short.parquet")
     with pytest.raises(InvalidInput, match="x3"):
         score_locally(BatchJob(input="short.parquet", output=tmp_path / "b.csv"), scorer, model_info)

@@ -8,11 +8,11 @@ import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn_scorer import FEATURES
 
 from modelport.batch import BatchJob, ModelInfo, score_locally
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.errors import InvalidInput
+from tests.unit.batch.sklearn_scorer import FEATURES
 
 
 def test_runtime_scorer_scores_a_csv_like_the_model_in_process(

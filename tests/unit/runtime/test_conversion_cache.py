@@ -18,9 +18,7 @@ SaveModel = Callable[..., Path]
 Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
 
 
-def test_second_load_reuses_the_converted_model(
-    save_model: SaveModel, numeric_frame: Frame, tmp_path: Path
-) -> None:
+def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_frame: Frame, tmp_path: Path) -> None:
     X, _, multi = numeric_frame
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, multi)
     path = save_model(model, X, multi)

@@ -33,9 +33,7 @@ def test_identical_classifier_outputs_pass() -> None:
 
 
 def test_one_different_label_fails() -> None:
-    report = check_parity(
-        classified([0, 1, 1, 0], [0.2] * 4), classified([0, 1, 0, 0], [0.2] * 4), classifier=True
-    )
+    report = check_parity(classified([0, 1, 1, 0], [0.2] * 4), classified([0, 1, 0, 0], [0.2] * 4), classifier=True)
     assert not report.passed
     assert report.label_agreement == 0.75
     assert report.reason is not None
@@ -74,9 +72,7 @@ def test_report_round_trips_through_json_dict() -> None:
     assert ParityReport.from_dict(report.to_dict()) == report
 
 
-def test_unconvertible_model_falls_back_to_native_with_reason(
-    save_model: SaveModel, numeric_frame: Frame
-) -> None:
+def test_unconvertible_model_falls_back_to_native_with_reason(save_model: SaveModel, numeric_frame: Frame) -> None:
     X, binary, _ = numeric_frame
     model = make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(X, binary)
     loaded = load_model(save_model(model, X, binary))

@@ -100,9 +100,7 @@ def assert_matches_ground_truth(loaded: LoadedModel, model: Any, X: pd.DataFrame
         else:
             np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-6)
     else:
-        np.testing.assert_allclose(
-            result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean()
-        )
+        np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean())
     if loaded.predicts_probabilities:
         assert result.probabilities is not None
         assert result.classes == tuple(model.classes_.tolist())
