@@ -8,11 +8,9 @@ At most ``2 * workers`` chunks are in flight, which bounds memory at roughly
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import pyarrow as pa
 
@@ -25,7 +23,7 @@ from modelport.batch.progress import NullProgress, ProgressReporter
 from modelport.batch.scorer import ModelInfo, Rejection, Scorer
 from modelport.batch.sink import assemble, write_part
 from modelport.batch.source import Chunk, InputFile, discover_inputs, read_chunks
-from modelport.batch.summary import RunSummary
+from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
 
 __all__ = ["score_locally"]
@@ -46,7 +44,7 @@ def score_locally(
     job: BatchJob, scorer: Scorer, model: ModelInfo, progress: ProgressReporter | None = None
 ) -> RunSummary:
     """Run ``job`` on this machine and return its summary (also written next to the output)."""
-    started, clock = datetime.now(UTC), time.monotonic()
+    timer = RunTimer()
     progress = progress or NullProgress()
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
@@ -120,30 +118,16 @@ def score_locally(
         job.rejected_path.unlink(missing_ok=True)
     output_parts = [checkpoint.part_path(r.index, _OUTPUT, suffix) for r in records if r.rows_out]
     assemble(output_parts, target, fmt, empty_schema=_empty_schema(layout))
-    duration = time.monotonic() - clock
-    rows_in = sum(r.rows_in for r in records)
-    summary = RunSummary(
-        model_name=model.name,
-        model_version=model.version,
-        model_uri=model.uri,
-        predictor=model.predictor,
-        engine="local",
-        inputs=[str(f.path) for f in files],
-        output=str(target),
-        rejected_output=str(job.rejected_path) if rejected else None,
-        rows_in=rows_in,
+    counts = RunCounts(
+        rows_in=sum(r.rows_in for r in records),
         rows_out=sum(r.rows_out for r in records),
         rows_rejected=rejected,
         parts=len(records),
         parts_resumed=resumed,
-        workers=job.workers,
-        batch_size=job.batch_size,
-        duration_s=round(duration, 3),
-        rows_per_s=round(rows_scored / duration, 1) if duration > 0 else 0.0,
-        started_utc=started.isoformat(),
-        finished_utc=datetime.now(UTC).isoformat(),
-        modelport_version=__version__,
+        rows_scored=rows_scored,
     )
+    inputs = [str(f.path) for f in files]
+    summary = timer.summary(job, model, engine="local", inputs=inputs, counts=counts, workers=job.workers)
     summary.write(job.summary_path)
     checkpoint.remove()
     return summary

@@ -150,7 +150,9 @@ def _read_file(
 
 
 def _read_parquet(file: InputFile, batch_size: int) -> Iterator[tuple[pa.RecordBatch, float]]:
-    parquet = pq.ParquetFile(file.path)
+    # pre_buffer keeps every row group read so far cached until the file is closed: memory would grow
+    # with the file (measured: 560 MB of Arrow buffers for 10M rows). A buffered stream stays flat.
+    parquet = pq.ParquetFile(file.path, pre_buffer=False, buffer_size=1 << 20)
     total = parquet.metadata.num_rows or 1
     seen = 0
     for batch in parquet.iter_batches(batch_size=batch_size):

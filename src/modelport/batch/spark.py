@@ -11,22 +11,20 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from modelport import __version__
 from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.part import score_batch
 from modelport.batch.runtime_scorer import RuntimeScorer
+from modelport.batch.scorer import ModelInfo
 from modelport.batch.source import InputFormat, discover_inputs
-from modelport.batch.summary import RunSummary
+from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
 
 __all__ = ["score_with_spark", "spark_session"]
@@ -55,7 +53,7 @@ def score_with_spark(
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
-    started, clock = datetime.now(UTC), time.monotonic()
+    timer = RunTimer()
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
         raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
@@ -103,29 +101,21 @@ def score_with_spark(
         )
         _write(rejects, rejected_path, fmt)
     _replace(work, target)
-    duration = time.monotonic() - clock
-    rows_in = rows_out + rows_rejected
-    summary = RunSummary(
-        model_name=model.name,
-        model_version=model.version,
-        model_uri=model.uri,
-        predictor=scorer.kind,
-        engine=f"spark ({spark.sparkContext.master})",
-        inputs=[str(f.path) for f in files],
-        output=str(target),
-        rejected_output=str(rejected_path) if rows_rejected else None,
-        rows_in=rows_in,
+    counts = RunCounts(
+        rows_in=rows_out + rows_rejected,
         rows_out=rows_out,
         rows_rejected=rows_rejected,
         parts=scored.rdd.getNumPartitions(),
         parts_resumed=0,
+        rows_scored=rows_out + rows_rejected,
+    )
+    summary = timer.summary(
+        job,
+        ModelInfo(model.name, model.version, model.uri, scorer.kind),
+        engine=f"spark ({spark.sparkContext.master})",
+        inputs=[str(f.path) for f in files],
+        counts=counts,
         workers=spark.sparkContext.defaultParallelism,
-        batch_size=job.batch_size,
-        duration_s=round(duration, 3),
-        rows_per_s=round(rows_in / duration, 1) if duration > 0 else 0.0,
-        started_utc=started.isoformat(),
-        finished_utc=datetime.now(UTC).isoformat(),
-        modelport_version=__version__,
     )
     summary.write(job.summary_path)
     return summary

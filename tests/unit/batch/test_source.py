@@ -3,6 +3,7 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -74,3 +75,16 @@ def test_jsonl_line_that_is_not_json_names_the_line(tmp_path: Path) -> None:
 
     with pytest.raises(InvalidInput, match="line 2"):
         list(read_chunks(discover_inputs(tmp_path / "in.jsonl"), batch_size=10))
+
+
+def test_reading_parquet_does_not_hold_the_rows_already_read(tmp_path: Path) -> None:
+    rows = 400_000
+    table = pa.table({f"x{i}": np.arange(rows, dtype=np.float64) for i in range(4)})  # 12.8 MB
+    pq.write_table(table, tmp_path / "big.parquet", row_group_size=10_000)
+    baseline = pa.total_allocated_bytes()
+    peak = 0
+    for chunk in read_chunks(discover_inputs(tmp_path / "big.parquet"), batch_size=10_000):
+        peak = max(peak, pa.total_allocated_bytes() - baseline)
+        del chunk
+
+    assert peak < table.nbytes // 4
