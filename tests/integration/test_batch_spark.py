@@ -19,6 +19,7 @@ from modelport.batch import BatchJob, ModelInfo, score_locally
 from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.spark import score_with_spark, spark_session
+from tests.integration.cli_runner import Cli
 from tests.unit.batch.sklearn_scorer import save_mlflow_model, train_model
 
 pytestmark = pytest.mark.spark
@@ -94,3 +95,16 @@ def test_spark_rejects_the_same_bad_csv_rows_as_local(tmp_path: Path, spark: Any
     assert [(r["id"], r["column"]) for r in rejected] == [(42, "x2")]
     assert remote.column("id").to_pylist() == local.column("id").to_pylist()
     np.testing.assert_array_equal(remote.column("prediction").to_numpy(), local.column("prediction").to_numpy())
+
+
+def test_cli_engine_spark_writes_a_dataset_and_a_summary(tmp_path: Path, spark: Any, resolved: ResolvedModel) -> None:
+    pq.write_table(_input(200), tmp_path / "in.parquet")
+    cli = Cli(tmp_path / "home")
+
+    summary = cli.json("batch", "score", str(resolved.model_dir), "in.parquet", "out.parquet", "--engine", "spark")
+
+    assert summary["engine"].startswith("spark")
+    assert summary["rows_out"] == 200
+    assert ds.dataset(tmp_path / "out.parquet", format="parquet").to_table().num_rows == 200
+    assert (tmp_path / "out.parquet.summary.json").is_file()
+    cli("batch", "score", str(resolved.model_dir), "in.parquet", "out.parquet", "--engine", "spark", expect=4)
