@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["ServingSettings", "Settings"]
@@ -17,6 +17,8 @@ __all__ = ["ServingSettings", "Settings"]
 
 class ServingSettings(BaseModel):
     """How ``modelport serve`` listens and protects itself."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     host: str = "127.0.0.1"
     """Address to bind. Binding anything but loopback makes predict routes require an API key."""
@@ -29,7 +31,9 @@ class ServingSettings(BaseModel):
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
-    model_config = SettingsConfigDict(env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
 
     home: Path = Path(".modelport")
     """Folder of the embedded default: MLflow registry (SQLite + artifacts), state store, caches."""
