@@ -49,9 +49,7 @@ def _kind_name(value: Any) -> str:
     return type(value).__name__
 
 
-def coerce_column(
-    dtype: str, required: bool, values: Sequence[Any] | np.ndarray
-) -> tuple[np.ndarray, Problems]:
+def coerce_column(dtype: str, required: bool, values: Sequence[Any] | np.ndarray) -> tuple[np.ndarray, Problems]:
     """Return ``(array, problems)``; rows named in ``problems`` hold a placeholder in ``array``."""
     if isinstance(values, np.ndarray) and values.dtype.kind != "O":
         fast = _coerce_typed_array(dtype, required, values)

@@ -152,7 +152,5 @@ class AdaptiveBatcher:
         for pending in batch:
             n_rows = pending.features.n_rows
             if not pending.future.done():
-                pending.future.set_result(
-                    result if len(batch) == 1 else result.slice(offset, offset + n_rows)
-                )
+                pending.future.set_result(result if len(batch) == 1 else result.slice(offset, offset + n_rows))
             offset += n_rows

@@ -116,9 +116,7 @@ def load_model(
         elif sample_features is None or sample_features.n_rows == 0:
             parity = ParityReport(0, False, reason=_NO_SAMPLE)
         else:
-            onnx_bytes, onnx_predictor, parity = _compile(
-                raw, native, schema, sample_features, intra_op_threads
-            )
+            onnx_bytes, onnx_predictor, parity = _compile(raw, native, schema, sample_features, intra_op_threads)
             if cache is not None:
                 verdict = {
                     "passed": onnx_bytes is not None,
@@ -227,9 +225,7 @@ def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pd.DataFrame | N
         return None, None
     try:
         table = pq.read_table(path)
-        features, _rejected = schema.from_arrow(
-            table.select([n for n in table.column_names if n in schema.names])
-        )
+        features, _rejected = schema.from_arrow(table.select([n for n in table.column_names if n in schema.names]))
     except (OSError, pa.ArrowException, InvalidInput):
         return None, None
     return table.to_pandas(), features

@@ -26,9 +26,7 @@ class NativePredictor:
         self.model = model
         self._wants_frame = hasattr(model, "feature_names_in_")
         classes = getattr(model, "classes_", None)
-        self.classes: tuple[Any, ...] | None = (
-            None if classes is None else tuple(np.asarray(classes).tolist())
-        )
+        self.classes: tuple[Any, ...] | None = None if classes is None else tuple(np.asarray(classes).tolist())
         self.predicts_probabilities = self.classes is not None and hasattr(model, "predict_proba")
 
     def _inputs(self, features: Features) -> Any:

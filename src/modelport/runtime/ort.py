@@ -64,9 +64,7 @@ class OnnxPredictor:
             raise InvalidSource(f"unsupported ONNX input types: {[i.type for i in inputs]}")
         self._outputs = [o.name for o in session.get_outputs()][: 2 if probabilities else 1]
         label_dtype = None if classes is None else np.asarray(classes).dtype
-        self._label_dtype = (
-            np.dtype(object) if label_dtype is not None and label_dtype.kind == "U" else label_dtype
-        )
+        self._label_dtype = np.dtype(object) if label_dtype is not None and label_dtype.kind == "U" else label_dtype
 
     def _feed(self, features: Features) -> dict[str, np.ndarray]:
         if self._matrix_input:

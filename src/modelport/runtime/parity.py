@@ -91,7 +91,5 @@ def _classifier_parity(reference: PredictionResult, candidate: PredictionResult,
     if agree < 1.0:
         return ParityReport(rows, False, max_diff, agree, f"labels differ on {1 - agree:.2%} of rows", kind)
     if max_diff is not None and max_diff > PROBABILITY_ATOL:
-        return ParityReport(
-            rows, False, max_diff, agree, f"probabilities differ by up to {max_diff:.2e}", kind
-        )
+        return ParityReport(rows, False, max_diff, agree, f"probabilities differ by up to {max_diff:.2e}", kind)
     return ParityReport(rows, True, max_diff, agree, candidate=kind)

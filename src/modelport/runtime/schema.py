@@ -85,9 +85,7 @@ class InputSchema:
                 row_errors.append(RowError(row, None, "expected an object of column values"))
                 record = {}
             elif len(record) != len(known) or not known.issuperset(record):
-                row_errors.extend(
-                    RowError(row, str(k), "unexpected column") for k in record if k not in known
-                )
+                row_errors.extend(RowError(row, str(k), "unexpected column") for k in record if k not in known)
             for name, values in cols.items():
                 values.append(record.get(name, MISSING))
         return self._build(cols, len(records), row_errors, strict=True)[0]
@@ -115,9 +113,7 @@ class InputSchema:
             return None
         if all(c.dtype == "float" for c in self.columns):
             matrix = matrix.astype(np.float32)
-        cols = {
-            c.name: matrix[:, j].astype(NUMPY_DTYPES[c.dtype], copy=False) for j, c in enumerate(self.columns)
-        }
+        cols = {c.name: matrix[:, j].astype(NUMPY_DTYPES[c.dtype], copy=False) for j, c in enumerate(self.columns)}
         return Features(self, cols, len(records), matrix=matrix)
 
     def from_columns(self, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> Features:
@@ -127,9 +123,7 @@ class InputSchema:
         if len(lengths) > 1:
             raise InvalidInput(
                 "columns have different lengths",
-                details=[
-                    {"row": None, "column": k, "problem": f"{len(v)} values"} for k, v in columns.items()
-                ],
+                details=[{"row": None, "column": k, "problem": f"{len(v)} values"} for k, v in columns.items()],
             )
         n_rows = lengths.pop() if lengths else 0
         cols = {name: columns.get(name, [None] * n_rows) for name in self.names}
@@ -161,9 +155,7 @@ class InputSchema:
 
     # -- lenient entry point (batch) ---------------------------------------------------------------
 
-    def from_arrow(
-        self, batch: pa.RecordBatch | pa.Table, *, strict: bool = False
-    ) -> tuple[Features, list[RowError]]:
+    def from_arrow(self, batch: pa.RecordBatch | pa.Table, *, strict: bool = False) -> tuple[Features, list[RowError]]:
         """Valid rows of ``batch`` plus one :class:`RowError` per rejected row.
 
         A missing or extra column is a whole-input problem and raises :class:`InvalidInput` even when
@@ -191,9 +183,7 @@ class InputSchema:
         ]
         known = set(self.names)
         details += [
-            {"row": None, "column": name, "problem": "unexpected column"}
-            for name in given
-            if name not in known
+            {"row": None, "column": name, "problem": "unexpected column"} for name in given if name not in known
         ]
         if len(given_set) != len(given):
             details.append({"row": None, "column": None, "problem": "duplicate column names"})
@@ -211,9 +201,7 @@ class InputSchema:
         for spec in self.columns:
             array, problems = coerce_column(spec.dtype, spec.required, cols[spec.name])
             arrays[spec.name] = array
-            errors.extend(
-                RowError(row, spec.name, problem) for row, problem in problems if row not in broken_rows
-            )
+            errors.extend(RowError(row, spec.name, problem) for row, problem in problems if row not in broken_rows)
         features = Features(self, arrays, n_rows)
         if not errors:
             return features, []

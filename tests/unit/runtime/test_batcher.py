@@ -59,9 +59,7 @@ def run(coro: Coroutine[Any, Any, None]) -> None:
     asyncio.run(asyncio.wait_for(coro, GUARD))
 
 
-async def start_blocking_batch(
-    batcher: AdaptiveBatcher, predict: GatedPredict
-) -> asyncio.Task[PredictionResult]:
+async def start_blocking_batch(batcher: AdaptiveBatcher, predict: GatedPredict) -> asyncio.Task[PredictionResult]:
     first = asyncio.create_task(batcher.submit(rows(0)))
     await asyncio.to_thread(predict.first_started.wait, GUARD)
     return first

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from modelport.runtime import SAMPLE_FILE, load_model
-
-SaveModel = Callable[..., Path]
-Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
+from tests.unit.runtime.conftest import Frame, SaveModel
 
 
-def test_second_load_reuses_the_converted_model(
-    save_model: SaveModel, numeric_frame: Frame, tmp_path: Path
-) -> None:
+def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_frame: Frame, tmp_path: Path) -> None:
     X, _, multi = numeric_frame
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, multi)
     path = save_model(model, X, multi)

@@ -70,9 +70,7 @@ def test_good_records_convert_to_signature_dtypes(mixed_schema: InputSchema) -> 
         ({"extra": 1}, "extra", "unexpected column"),
     ],
 )
-def test_each_bad_value_is_named(
-    mixed_schema: InputSchema, change: dict[str, Any], column: str, problem: str
-) -> None:
+def test_each_bad_value_is_named(mixed_schema: InputSchema, change: dict[str, Any], column: str, problem: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         mixed_schema.from_records([GOOD, GOOD, {**GOOD, **change}])
     assert problems(exc) == [(2, column, problem)]

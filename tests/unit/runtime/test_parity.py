@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from modelport.runtime import ParityReport, PredictionResult, check_parity, load_model
+from tests.unit.runtime.conftest import Frame, SaveModel
 
 CLASSES = (0, 1)
-SaveModel = Callable[..., Path]
-Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
 
 
 def classified(labels: list[int], p1: list[float]) -> PredictionResult:
@@ -33,9 +28,7 @@ def test_identical_classifier_outputs_pass() -> None:
 
 
 def test_one_different_label_fails() -> None:
-    report = check_parity(
-        classified([0, 1, 1, 0], [0.2] * 4), classified([0, 1, 0, 0], [0.2] * 4), classifier=True
-    )
+    report = check_parity(classified([0, 1, 1, 0], [0.2] * 4), classified([0, 1, 0, 0], [0.2] * 4), classifier=True)
     assert not report.passed
     assert report.label_agreement == 0.75
     assert report.reason is not None
@@ -74,9 +67,7 @@ def test_report_round_trips_through_json_dict() -> None:
     assert ParityReport.from_dict(report.to_dict()) == report
 
 
-def test_unconvertible_model_falls_back_to_native_with_reason(
-    save_model: SaveModel, numeric_frame: Frame
-) -> None:
+def test_unconvertible_model_falls_back_to_native_with_reason(save_model: SaveModel, numeric_frame: Frame) -> None:
     X, binary, _ = numeric_frame
     model = make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(X, binary)
     loaded = load_model(save_model(model, X, binary))

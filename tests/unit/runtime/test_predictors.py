@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from modelport.errors import InvalidSource
 from modelport.runtime import LoadedModel, load_model
-
-SaveModel = Callable[..., Path]
-
+from tests.unit.runtime.conftest import SaveModel
 
 PREFERENCES = {
     "onnx": ("onnx", "native", "pyfunc"),
@@ -102,9 +99,7 @@ def assert_matches_ground_truth(loaded: LoadedModel, model: Any, X: pd.DataFrame
         else:
             np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-6)
     else:
-        np.testing.assert_allclose(
-            result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean()
-        )
+        np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean())
     if loaded.predicts_probabilities:
         assert result.probabilities is not None
         assert result.classes == tuple(model.classes_.tolist())
@@ -225,9 +220,7 @@ def test_other_flavors_run_through_pyfunc(tmp_path: Path) -> None:
 
     X = pd.DataFrame({"a": [0.5, 1.5], "n": np.array([1, 2], dtype=np.int64)})
     path = tmp_path / "custom"
-    mlflow.pyfunc.save_model(
-        path, python_model=_Doubler(), signature=infer_signature(X), pip_requirements=["mlflow"]
-    )
+    mlflow.pyfunc.save_model(path, python_model=_Doubler(), signature=infer_signature(X), pip_requirements=["mlflow"])
     loaded = load_model(path)
     assert (loaded.kind, loaded.flavor, loaded.model_type) == ("pyfunc", "python_function", "pyfunc")
     assert loaded.parity is None
