@@ -8,11 +8,12 @@ environment anywhere else. Every field reads ``MODELPORT_<FIELD>``; nested secti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ServingSettings", "Settings"]
+__all__ = ["RuntimeSettings", "ServingSettings", "Settings"]
 
 
 class ServingSettings(BaseModel):
@@ -26,6 +27,19 @@ class ServingSettings(BaseModel):
     """TCP port; 0 picks a free one (the bound port is logged)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port."""
+
+
+class RuntimeSettings(BaseModel):
+    """How model versions are turned into predictors (``modelport.runtime``)."""
+
+    prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
+    """Predictor kinds in order of preference; ONNX is used only when it passes the parity check."""
+    intra_op_threads: int = Field(default=1, ge=1, le=64)
+    """ONNX Runtime threads per predict call; keep 1 when several workers share the machine."""
+    max_batch_size: int = Field(default=64, ge=1, le=100_000)
+    """Most rows the adaptive batcher groups into one predict call (a bigger request goes alone)."""
+    max_latency_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    """Longest a request waits for others to join its batch while another batch is running."""
 
 
 class Settings(BaseSettings):
@@ -50,6 +64,8 @@ class Settings(BaseSettings):
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    """Predictor choice, ONNX threads and micro-batching."""
 
     @property
     def resolved_home(self) -> Path:
