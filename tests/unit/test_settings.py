@@ -21,7 +21,8 @@ def test_environment_configures_every_layer(monkeypatch: pytest.MonkeyPatch, tmp
 
 def test_every_setting_is_documented_and_the_reference_is_current() -> None:
     text = render()
-    assert "`MODELPORT_REGISTRY_URI`" in text and "`MODELPORT_SERVING__PORT`" in text
+    assert "`MODELPORT_REGISTRY_URI`" in text
+    assert "`MODELPORT_SERVING__PORT`" in text
     undocumented = [line for line in text.splitlines() if line.startswith("| `") and line.endswith("|  |")]
     assert undocumented == []
     reference = Path(__file__).parents[2] / "docs" / "configuration.md"
