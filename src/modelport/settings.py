@@ -10,13 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BatchSettings", "RuntimeSettings", "ServingSettings", "Settings"]
+__all__ = ["BatchSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
 
 
-class ServingSettings(BaseModel):
+class Section(BaseModel):
+    """Base of every nested section: field docstrings become descriptions (and docs/configuration.md)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class ServingSettings(Section):
     """How ``modelport serve`` listens and protects itself."""
 
     host: str = "127.0.0.1"
@@ -27,7 +33,7 @@ class ServingSettings(BaseModel):
     """Worker processes sharing the port."""
 
 
-class BatchSettings(BaseModel):
+class BatchSettings(Section):
     """Defaults of ``modelport batch score`` (each has a command-line option too)."""
 
     batch_size: int = Field(default=65_536, ge=1, le=10_000_000)
@@ -38,7 +44,7 @@ class BatchSettings(BaseModel):
     """Spark master URL used by ``--engine spark`` when ``--spark-master`` is not given."""
 
 
-class RuntimeSettings(BaseModel):
+class RuntimeSettings(Section):
     """How model versions are turned into predictors (``modelport.runtime``)."""
 
     prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
@@ -54,7 +60,9 @@ class RuntimeSettings(BaseModel):
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
-    model_config = SettingsConfigDict(env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
 
     home: Path = Path(".modelport")
     """Folder of the embedded default: MLflow registry (SQLite + artifacts), state store, caches."""

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from modelport.runtime import SAMPLE_FILE, load_model
-
-SaveModel = Callable[..., Path]
-Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
+from tests.unit.runtime.conftest import Frame, SaveModel
 
 
 def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_frame: Frame, tmp_path: Path) -> None:

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-
 import numpy as np
-import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from modelport.runtime import ParityReport, PredictionResult, check_parity, load_model
+from tests.unit.runtime.conftest import Frame, SaveModel
 
 CLASSES = (0, 1)
-SaveModel = Callable[..., Path]
-Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
 
 
 def classified(labels: list[int], p1: list[float]) -> PredictionResult:
