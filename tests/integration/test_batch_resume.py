@@ -39,7 +39,7 @@ def test_sigkill_halfway_then_restart_gives_identical_output(tmp_path: Path) -> 
     reference, target = tmp_path / "ref.parquet", tmp_path / "out.parquet"
     assert _run(source, reference, 0.0).wait(timeout=120) == 0
 
-    victim = _run(source, target, 0.05)
+    victim = _run(source, target, 0.2)  # slow enough that the kill lands well before the end
     deadline = time.monotonic() + 120  # a guard against a hung child, not an assertion on speed
     while _finished_parts(target) < 12 and victim.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)

@@ -35,11 +35,6 @@ def table() -> pa.Table:
     return pa.table(columns)
 
 
-@pytest.fixture(autouse=True)
-def _workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-
-
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory: pytest.TempPathFactory, model: HistGradientBoostingClassifier) -> Path:
     """The session model saved as a real MLflow model with a column signature."""
