@@ -49,7 +49,8 @@ def score_locally(
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
         raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
-    files = discover_inputs(job.input, job.input_format)
+    own = (target, job.rejected_path, job.summary_path, partial_dir(target))
+    files = discover_inputs(job.input, job.input_format, exclude=own)
     classes = tuple(scorer.classes) if scorer.classes is not None else None
     layout = OutputLayout(parse_keep(job.keep, job.id_column), job.id_column, classes)
     checkpoint = Checkpoint.open(partial_dir(target), _fingerprint(job, files, model))

@@ -66,8 +66,14 @@ class Chunk:
     """Fraction of the input bytes read once this chunk is out (drives the progress bar)."""
 
 
-def discover_inputs(spec: str | Path, fmt: InputFormat | None = None) -> list[InputFile]:
-    """Expand a file, folder (recursively) or glob into input files, sorted by path for a stable order."""
+def discover_inputs(
+    spec: str | Path, fmt: InputFormat | None = None, *, exclude: Collection[Path] = ()
+) -> list[InputFile]:
+    """Expand a file, folder (recursively) or glob into input files, sorted by path for a stable order.
+
+    ``exclude`` lists files and folders never to read: a run's own output, rejects and work folder, which
+    may well sit inside the input folder.
+    """
     path = Path(spec)
     if path.is_file():
         candidates = [path]
@@ -79,6 +85,8 @@ def discover_inputs(spec: str | Path, fmt: InputFormat | None = None) -> list[In
         )
     else:
         candidates = sorted(Path(p) for p in glob.glob(str(spec), recursive=True) if Path(p).is_file())
+    skipped = [p.resolve() for p in exclude]
+    candidates = [c for c in candidates if not any(c.resolve() == s or s in c.resolve().parents for s in skipped)]
     if not candidates:
         raise InvalidRequest(f"no input files match {str(spec)!r}", details=[{"input": str(spec)}])
     files = []

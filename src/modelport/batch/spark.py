@@ -58,7 +58,11 @@ def score_with_spark(
     if target.exists() and not job.overwrite:
         raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
     spark = session or spark_session(master)
-    files = discover_inputs(job.input, job.input_format)
+    files = discover_inputs(
+        job.input,
+        job.input_format,
+        exclude=(target, job.rejected_path, target.with_name(target.name + ".modelport-partial")),
+    )
     scorer = RuntimeScorer.from_model_dir(model.model_dir, cache_dir=cache_dir)
     layout = OutputLayout(
         parse_keep(job.keep, job.id_column),

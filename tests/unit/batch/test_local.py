@@ -203,3 +203,18 @@ def test_unknown_keep_column_and_missing_feature_are_clear_errors(
     pq.write_table(table.drop_columns(["x3"]), tmp_path / "short.parquet")
     with pytest.raises(InvalidInput, match="x3"):
         score_locally(BatchJob(input="short.parquet", output=tmp_path / "b.csv"), scorer, model_info)
+
+
+def test_output_inside_the_input_folder_is_never_read_back(
+    tmp_path: Path, table: pa.Table, scorer: SklearnScorer, model_info: ModelInfo
+) -> None:
+    folder = tmp_path / "data"
+    folder.mkdir()
+    pq.write_table(table, folder / "in.parquet")
+    job = BatchJob(input=str(folder), output=folder / "out.parquet", keep="all", overwrite=True)
+
+    score_locally(job, scorer, model_info)
+    summary = score_locally(job, scorer, model_info)
+
+    assert summary.inputs == [str(folder / "in.parquet")]
+    assert pq.read_table(folder / "out.parquet").num_rows == 1000
