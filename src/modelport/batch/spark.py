@@ -17,6 +17,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from modelport.batch.checkpoint import partial_dir
 from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.model_ref import ResolvedModel
@@ -61,7 +62,7 @@ def score_with_spark(
     files = discover_inputs(
         job.input,
         job.input_format,
-        exclude=(target, job.rejected_path, target.with_name(target.name + ".modelport-partial")),
+        exclude=(target, job.rejected_path, job.summary_path, partial_dir(target)),
     )
     scorer = RuntimeScorer.from_model_dir(model.model_dir, cache_dir=cache_dir)
     layout = OutputLayout(
@@ -81,7 +82,7 @@ def score_with_spark(
     schema = to_arrow_schema(spark_schema)
     scored = frame.mapInArrow(_scored_batches(layout, model.model_dir, cache_dir, None, schema), spark_schema).persist()
 
-    work = target.with_name(target.name + ".modelport-partial")
+    work = partial_dir(target)
     shutil.rmtree(work, ignore_errors=True)
     good = scored.where(F.col(_REASON).isNull()).drop(_REASON, _COLUMN, _FILE)
     _write(good, work, fmt)
