@@ -19,6 +19,7 @@ from modelport.batch import BatchJob, ModelInfo, score_locally
 from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.spark import score_with_spark, spark_session
+from modelport.errors import InvalidInput
 from tests.integration.cli_runner import Cli
 from tests.unit.batch.sklearn_scorer import save_mlflow_model, train_model
 
@@ -108,3 +109,15 @@ def test_cli_engine_spark_writes_a_dataset_and_a_summary(tmp_path: Path, spark: 
     assert ds.dataset(tmp_path / "out.parquet", format="parquet").to_table().num_rows == 200
     assert (tmp_path / "out.parquet.summary.json").is_file()
     cli("batch", "score", str(resolved.model_dir), "in.parquet", "out.parquet", "--engine", "spark", expect=4)
+
+
+def test_spark_strict_fails_naming_the_bad_value(tmp_path: Path, spark: Any, resolved: ResolvedModel) -> None:
+    (tmp_path / "in.csv").write_text("id,x0,x1,x2,x3\n0,0.1,0.2,0.3,0.4\n1,0.1,oops,0.3,0.4\n")
+
+    with pytest.raises(InvalidInput, match="oops") as caught:
+        score_with_spark(
+            BatchJob(input=str(tmp_path / "in.csv"), output=tmp_path / "s.csv", strict=True), resolved, session=spark
+        )
+
+    assert caught.value.details[0]["column"] == "x1"
+    assert not (tmp_path / "s.csv").exists()
