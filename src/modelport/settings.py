@@ -8,6 +8,7 @@ environment anywhere else. Every field reads ``MODELPORT_<FIELD>``; nested secti
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,33 @@ class ServingSettings(BaseModel):
     """TCP port; 0 picks a free one (the bound port is logged)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port."""
+    deployments: list[str] = Field(default_factory=list)
+    """Deployments to serve (empty: every deployment in the state store)."""
+    default_deployment: str | None = None
+    """Deployment answering the unprefixed routes (``/predict``, ``/invocations``); default: the only one."""
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Largest request body accepted; larger bodies get 413 ``payload_too_large`` while being read."""
+    max_rows: int = Field(default=10_000, ge=1)
+    """Most rows one request may carry; more get 413 ``payload_too_large``."""
+    max_batch_size: int = Field(default=64, ge=1)
+    """Most rows the adaptive batcher joins into one model call under concurrency."""
+    max_latency_ms: float = Field(default=2.0, ge=0.0)
+    """Longest a request waits for others to join its batch (never at concurrency 1)."""
+    poll_interval_s: float = Field(default=0.5, gt=0.0)
+    """How often each server reads the state revision to notice promotions and rollbacks."""
+    resync_interval_s: float = Field(default=30.0, gt=0.0)
+    """How often aliases are re-resolved even when the revision did not move (changes made behind
+    modelport's back, straight in MLflow)."""
+    cpu_threads: int = Field(default=1, ge=1, le=64)
+    """OpenMP/BLAS/onnxruntime threads per worker: one thread per worker beats oversubscribed cores."""
+    key_cache_s: float = Field(default=5.0, ge=0.0)
+    """Seconds a verified API key is trusted before the state store is asked again (revocation delay)."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Origins allowed by CORS; empty means no CORS headers at all."""
+    json_logs: bool = False
+    """Log one JSON object per line (with the request id) instead of plain text."""
+    graceful_timeout_s: float = Field(default=30.0, gt=0.0)
+    """On SIGTERM, how long in-flight requests may take to finish before workers stop."""
 
 
 class Settings(BaseSettings):
@@ -45,6 +73,9 @@ class Settings(BaseSettings):
     """Name recorded in history for changes made by this process. Default: the OS user."""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
+    auth: Literal["auto", "required", "disabled"] = "auto"
+    """API keys on predict routes: ``auto`` requires them when serving on a non-loopback address,
+    ``required`` always, ``disabled`` never. Admin routes always require an admin key."""
     serving: ServingSettings = Field(default_factory=ServingSettings)
 
     @property
