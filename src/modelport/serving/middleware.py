@@ -61,7 +61,12 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         except Exception:
-            log.exception("unexpected error while answering %s %s", scope["method"], scope["path"])
+            log.exception(
+                "unexpected error while answering %s %s (request id %s)",
+                scope["method"],
+                scope["path"],
+                request_id,
+            )
             if self.on_error is not None:
                 self.on_error("internal_error")
             if started_response:
