@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["THREAD_VARIABLES", "app", "limit_threads_env"]
+__all__ = ["THREAD_VARIABLES", "app", "limit_threads_env", "main"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
 
@@ -37,3 +37,22 @@ def app() -> FastAPI:
 
     configure_logging(json_logs=settings.serving.json_logs)
     return create_app(settings)
+
+
+def main() -> None:
+    """``python -m modelport.serving.asgi``: serve with settings from the environment (containers)."""
+    from modelport.settings import Settings
+
+    settings = Settings()
+    limit_threads_env(settings.serving.cpu_threads)
+    from modelport.serving.logs import configure_logging
+    from modelport.serving.server import run_server
+
+    configure_logging(json_logs=settings.serving.json_logs)
+    run_server(
+        settings, on_bound=lambda host, port: print(f"modelport serving on http://{host}:{port}", flush=True)
+    )
+
+
+if __name__ == "__main__":
+    main()
