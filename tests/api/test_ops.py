@@ -68,11 +68,15 @@ async def test_each_app_has_its_own_metrics(
 ) -> None:
     first = create_app(make_settings(tmp_path), catalog=catalog)
     second = create_app(make_settings(tmp_path), catalog=catalog)
-    async with first.router.lifespan_context(first), second.router.lifespan_context(second):
-        async with _client(first) as a, _client(second) as b:
-            await a.post("/predict", json={"features": rows.to_dict(orient="records")})
-            assert 'protocol="seed",version="1"} 1.0' in (await a.get("/metrics")).text
-            assert 'protocol="seed"' not in (await b.get("/metrics")).text
+    async with (
+        first.router.lifespan_context(first),
+        second.router.lifespan_context(second),
+        _client(first) as a,
+        _client(second) as b,
+    ):
+        await a.post("/predict", json={"features": rows.to_dict(orient="records")})
+        assert 'protocol="seed",version="1"} 1.0' in (await a.get("/metrics")).text
+        assert 'protocol="seed"' not in (await b.get("/metrics")).text
 
 
 async def test_no_cors_unless_origins_are_configured(
