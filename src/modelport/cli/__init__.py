@@ -1,0 +1,19 @@
+"""The ``modelport`` command line (typer). Only this package imports typer."""
+
+from __future__ import annotations
+
+from modelport.cli import deployments, keys, models
+from modelport.cli.app import app
+from modelport.cli.demo import demo
+
+__all__ = ["app", "main"]
+
+models.register_commands(app)
+deployments.register_commands(app)
+app.command()(demo)
+app.add_typer(keys.app, name="keys")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,62 @@
+"""What every command needs: the Settings built once at the entry point, and lazily opened stores."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import typer
+
+from modelport.registry import Registry
+from modelport.settings import Settings
+from modelport.state import StateStore
+
+__all__ = ["CliState", "registry_from", "settings_from", "store_from"]
+
+
+@dataclass
+class CliState:
+    settings: Settings
+    _store: StateStore | None = field(default=None, repr=False)
+    _registry: Registry | None = field(default=None, repr=False)
+
+    @property
+    def store(self) -> StateStore:
+        if self._store is None:
+            self._store = StateStore.open(self.settings)
+        return self._store
+
+    @property
+    def registry(self) -> Registry:
+        if self._registry is None:
+            # MLflow announces its own database migrations at INFO; a CLI user needs none of that.
+            # Its logger is configured when mlflow is imported, so quiet it after the import.
+            import mlflow  # noqa: F401
+
+            logging.getLogger("mlflow").setLevel(logging.WARNING)
+            logging.getLogger("alembic").setLevel(logging.WARNING)
+            self._registry = Registry.open(self.settings, self.store)
+        return self._registry
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def _state(ctx: typer.Context) -> CliState:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliState):
+        root.obj = CliState(settings=Settings())
+    return root.obj
+
+
+def settings_from(ctx: typer.Context) -> Settings:
+    return _state(ctx).settings
+
+
+def store_from(ctx: typer.Context) -> StateStore:
+    return _state(ctx).store
+
+
+def registry_from(ctx: typer.Context) -> Registry:
+    return _state(ctx).registry

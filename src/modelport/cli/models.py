@@ -1,0 +1,190 @@
+"""Registry commands: register, models, versions, describe, promote, rollback, history, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from modelport.cli.context import registry_from, settings_from
+from modelport.cli.output import console, err_console, print_json, print_table
+from modelport.errors import InvalidRequest
+from modelport.registry import DEFAULT_ALIAS, read_sample
+from modelport.registry.sources import PICKLE_SUFFIXES
+from modelport.types import HistoryEntry
+
+__all__ = ["register_commands"]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+AliasOption = Annotated[str, typer.Option("--alias", "-a", help="Alias to move (stage names like Production work).")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why: recorded in the history.")]
+
+
+def _parse_tags(tags: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for tag in tags:
+        key, sep, value = tag.partition("=")
+        if not sep or not key:
+            raise InvalidRequest(f"invalid --tag {tag!r}: use key=value")
+        parsed[key] = value
+    return parsed
+
+
+def _fmt_version(v: int | None) -> str:
+    return "-" if v is None else str(v)
+
+
+def register(
+    ctx: typer.Context,
+    source: Annotated[
+        str,
+        typer.Argument(help="Model file (.joblib/.pkl/.skops/.onnx), MLflow model folder, runs:/…, models:/…"),
+    ],
+    name: Annotated[str, typer.Option("--name", "-n", help="Registered model name.")],
+    sample: Annotated[
+        Path | None, typer.Option(help="CSV/Parquet of input rows: infers the signature, kept for checks.")
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="Description of this version.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value, repeatable.")] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Register a trained model as the next version of NAME."""
+    tags = _parse_tags(tag or [])
+    settings = settings_from(ctx)
+    frame = read_sample(sample, settings.sample_rows) if sample is not None else None
+    if Path(source).suffix.lower() in PICKLE_SUFFIXES and not json_output:
+        err_console.print(
+            f"warning: {Path(source).name} is a pickle: loading it runs code from the file; "
+            "register only files you trust",
+            markup=False,
+        )
+    info = registry_from(ctx).register(source, name, sample=frame, description=description, tags=tags)
+    if json_output:
+        print_json(info.to_dict())
+    else:
+        console.print(f"Registered [bold]{info.name}[/] version [bold]{info.version}[/] ({info.signature_summary})")
+        console.print(f"Next: modelport promote {info.name} {info.version}")
+
+
+def models(ctx: typer.Context, json_output: JsonFlag = False) -> None:
+    """List registered models with their latest version and aliases."""
+    found = registry_from(ctx).list_models()
+    if json_output:
+        print_json([m.to_dict() for m in found])
+        return
+    rows = [
+        (m.name, _fmt_version(m.latest_version), ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())))
+        for m in found
+    ]
+    print_table("Registered models", ["name", "latest", "aliases"], rows)
+
+
+def versions(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
+    """List the versions of a model."""
+    found = registry_from(ctx).versions(name)
+    if json_output:
+        print_json([v.to_dict() for v in found])
+        return
+    rows = [
+        (
+            v.version,
+            ", ".join(v.aliases),
+            v.created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            v.signature_summary,
+            ", ".join(f"{k}={val}" for k, val in sorted(v.tags.items())),
+        )
+        for v in found
+    ]
+    print_table(f"Versions of {name}", ["version", "aliases", "created", "signature", "tags"], rows)
+
+
+def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag = False) -> None:
+    """Show one version: signature, flavor, tags, source, probabilities."""
+    info = registry_from(ctx).describe(name, version)
+    if json_output:
+        print_json(info.to_dict())
+        return
+    console.print(f"[bold]{info.name}[/] version [bold]{info.version}[/]  aliases: {', '.join(info.aliases) or '-'}")
+    console.print(f"flavor: {info.flavor or '-'}   source: {info.source}")
+    proba = {True: "yes", False: "no", None: "unknown"}[info.predicts_probabilities]
+    console.print(f"predicts probabilities: {proba}   created: {info.created.isoformat()}")
+    if info.description:
+        console.print(f"description: {info.description}")
+    print_table("inputs", ["column", "type", "required"], [(c.name, c.type, c.required) for c in info.inputs])
+    print_table("outputs", ["name", "type"], [(c.name, c.type) for c in info.outputs])
+    if info.tags:
+        print_table("tags", ["key", "value"], sorted(info.tags.items()))
+
+
+def _print_move(entry: HistoryEntry, json_output: bool) -> None:
+    if json_output:
+        print_json(entry.to_dict())
+    else:
+        console.print(
+            f"{entry.model}@{entry.alias}: {_fmt_version(entry.from_version)} → {entry.to_version} ({entry.action})"
+        )
+
+
+def promote(
+    ctx: typer.Context,
+    name: str,
+    version: int,
+    alias: AliasOption = DEFAULT_ALIAS,
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Point an alias (default: production) at VERSION."""
+    _print_move(registry_from(ctx).promote(name, version, alias=alias, reason=reason), json_output)
+
+
+def rollback(
+    ctx: typer.Context,
+    name: str,
+    alias: AliasOption = DEFAULT_ALIAS,
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Move an alias back to where it pointed before its last promotion (from the history)."""
+    _print_move(registry_from(ctx).rollback(name, alias=alias, reason=reason), json_output)
+
+
+def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
+    """The append-only audit log of a model, oldest first."""
+    entries = registry_from(ctx).history(name)
+    if json_output:
+        print_json([e.to_dict() for e in entries])
+        return
+    rows = [
+        (
+            e.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            e.actor,
+            e.action,
+            e.alias or "",
+            f"{_fmt_version(e.from_version)} → {_fmt_version(e.to_version)}",
+            e.reason or "",
+        )
+        for e in entries
+    ]
+    print_table(f"History of {name}", ["time", "actor", "action", "alias", "versions", "reason"], rows)
+
+
+def delete(
+    ctx: typer.Context,
+    name: str,
+    version: int,
+    force: Annotated[bool, typer.Option("--force", help="Delete even if an alias points at it.")] = False,
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Delete a version (refused while an alias points at it, unless --force)."""
+    entry = registry_from(ctx).delete(name, version, force=force, reason=reason)
+    if json_output:
+        print_json(entry.to_dict())
+    else:
+        console.print(f"Deleted {name} version {version}")
+
+
+def register_commands(app: typer.Typer) -> None:
+    for command in (register, models, versions, describe, promote, rollback, history, delete):
+        app.command()(command)

@@ -1,0 +1,21 @@
+"""A separate process that promotes versions of one model in a loop (used by the race test)."""
+
+from __future__ import annotations
+
+import sys
+
+from modelport.registry import Registry
+from modelport.settings import Settings
+
+
+def main() -> None:
+    home, registry_uri, state_uri, worker, rounds = sys.argv[1:6]
+    settings = Settings(home=home, registry_uri=registry_uri, state_uri=state_uri, actor=f"worker-{worker}")
+    registry = Registry.open(settings)
+    for i in range(int(rounds)):
+        registry.promote("credit_risk", 1 + (i + int(worker)) % 2, reason=f"w{worker} r{i}")
+    registry.store.close()
+
+
+if __name__ == "__main__":
+    main()

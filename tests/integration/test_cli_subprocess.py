@@ -1,0 +1,37 @@
+"""The installed entry points in a real subprocess: `python -m modelport` and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+
+def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
+    env["MODELPORT_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "modelport", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_module_entry_point_lists_and_fails_cleanly(demo_home: Path) -> None:
+    listed = _run("versions", "credit_risk", "--json", home=demo_home)
+    assert listed.returncode == 0, listed.stderr
+    assert [v["version"] for v in orjson.loads(listed.stdout)] == [1, 2]
+
+    missing = _run("describe", "credit_risk", "7", home=demo_home)
+    assert missing.returncode == 3
+    assert missing.stderr.strip().splitlines() == ["error[version_not_found]: model 'credit_risk' has no version 7"]
+
+    version = _run("--version", home=demo_home)
+    assert version.returncode == 0
+    assert version.stdout.startswith("modelport ")

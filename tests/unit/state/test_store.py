@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from modelport.errors import AlreadyExists, DeploymentNotFound, NotFound
+from modelport.state import StateStore
+from modelport.state import tables as state_tables
+from tests.conftest import PostgresDatabases
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases) -> Iterator[StateStore]:
+    url = f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite" else postgres.create()
+    opened = StateStore.from_url(url)
+    yield opened
+    opened.close()
+
+
+def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore) -> None:
+    engine = store._engine  # the schema itself is what is under test here
+    inspector = sa.inspect(engine)
+    for table in state_tables.metadata.sorted_tables:
+        reflected = {c["name"] for c in inspector.get_columns(table.name)}
+        assert reflected == {c.name for c in table.columns}, table.name
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0001"
+
+
+def test_opening_twice_is_a_no_op_and_keeps_data(store: StateStore, tmp_path: Path) -> None:
+    with store.locked("model:m") as tx:
+        tx.append_history(model="m", action="register", actor="me", to_version=1)
+    again = StateStore.from_url(str(store._engine.url.render_as_string(hide_password=False)))
+    assert [e.to_version for e in again.history("m")] == [1]
+    again.close()
+
+
+def test_history_is_ordered_and_revision_counts_changes(store: StateStore) -> None:
+    start = store.revision()
+    with store.locked("model:m") as tx:
+        tx.append_history(model="m", action="promote", actor="a", alias="production", to_version=1)
+        tx.set_alias("m", "production", 1)
+        tx.bump_revision()
+    with store.locked("model:m") as tx:
+        tx.append_history(model="m", action="promote", actor="b", alias="production", from_version=1, to_version=2)
+        tx.set_alias("m", "production", 2)
+        tx.bump_revision()
+    assert [(e.actor, e.from_version, e.to_version) for e in store.history("m")] == [
+        ("a", None, 1),
+        ("b", 1, 2),
+    ]
+    assert store.aliases("m") == {"production": 2}
+    assert store.revision() == start + 2
+    assert store.history("other") == []
+
+
+def test_a_failed_locked_block_writes_nothing(store: StateStore) -> None:
+    def fail_midway() -> None:
+        with store.locked("model:m") as tx:
+            tx.append_history(model="m", action="promote", actor="a", alias="production", to_version=1)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        fail_midway()
+    assert store.history("m") == []
+
+
+def test_api_keys_are_stored_hashed_and_revocable(store: StateStore) -> None:
+    key, token = store.create_api_key("ci", "admin")
+    assert token.startswith("mp_")
+    assert len(token) > 40
+    assert key.prefix == token[:11]
+    with store._engine.connect() as conn:
+        stored = conn.execute(sa.select(state_tables.api_keys)).one()
+    assert token not in tuple(str(v) for v in stored)
+    verified = store.verify_api_key(token)
+    assert verified is not None
+    assert verified.scope == "admin"
+    assert store.verify_api_key(token[:-1] + ("A" if token[-1] != "A" else "B")) is None
+    assert store.verify_api_key("") is None
+    with pytest.raises(AlreadyExists):
+        store.create_api_key("ci", "predict")
+    assert store.revoke_api_key("ci").revoked is not None
+    assert store.verify_api_key(token) is None
+    with pytest.raises(NotFound):
+        store.revoke_api_key("nobody")
+
+
+def test_deployments(store: StateStore) -> None:
+    before = store.revision()
+    store.create_deployment("credit", "credit_risk", "production")
+    assert [d.model for d in store.list_deployments()] == ["credit_risk"]
+    assert store.get_deployment("credit").alias == "production"
+    assert store.revision() == before + 1
+    with pytest.raises(AlreadyExists):
+        store.create_deployment("credit", "other", "production")
+    store.delete_deployment("credit")
+    with pytest.raises(DeploymentNotFound):
+        store.get_deployment("credit")
