@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import mlflow.pyfunc
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,9 +20,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
 from modelport.serving import MemoryCatalog, create_app
-from modelport.settings import ServingSettings, Settings
-
-NUMERIC = ["a", "b", "c", "d"]
+from modelport.settings import Settings
+from tests.api.models import NUMERIC, Built, Raising, make_settings, numeric_frame, save_sklearn
 
 
 @pytest.fixture(scope="session")
@@ -34,68 +29,25 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-@pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("MODELPORT_", "MLFLOW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
-@dataclass
-class Built:
-    """A model directory and the estimator it holds (the ground truth for comparisons)."""
-
-    path: Path
-    model: Any
-    frame: pd.DataFrame
-
-
-def _save(path: Path, model: Any, frame: pd.DataFrame, y: Any) -> Built:
-    mlflow.sklearn.save_model(
-        model,
-        path,
-        signature=infer_signature(frame, y),
-        pip_requirements=["scikit-learn"],
-        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-    )
-    frame.head(50).to_parquet(path / "modelport_sample.parquet")
-    return Built(path, model, frame)
-
-
-def _numeric_frame(seed: int, n: int = 200) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    return pd.DataFrame(rng.normal(size=(n, len(NUMERIC))), columns=NUMERIC)
-
-
-class Raising(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
-    """A model whose code fails for some inputs (a bug in user code, as the server meets it)."""
-
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> Any:
-        if (model_input["a"] > 100).any():
-            raise RuntimeError("secret internal detail: a > 100 crashes this model")
-        return model_input["a"].to_numpy()
-
-
 @pytest.fixture(scope="session")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     root = tmp_path_factory.mktemp("models")
-    x = _numeric_frame(0)
+    x = numeric_frame(0)
     y = (x["a"] + x["b"] > 0).astype(int)
     out = {
-        "clf_v1": _save(root / "clf_v1", GradientBoostingClassifier(n_estimators=10).fit(x, y), x, y),
-        "clf_v2": _save(root / "clf_v2", LogisticRegression().fit(x, y), x, y),
+        "clf_v1": save_sklearn(root / "clf_v1", GradientBoostingClassifier(n_estimators=10).fit(x, y), x, y),
+        "clf_v2": save_sklearn(root / "clf_v2", LogisticRegression().fit(x, y), x, y),
     }
     reg_y = x["a"] * 3.0 - x["c"]
-    out["reg"] = _save(root / "reg", GradientBoostingRegressor(n_estimators=10).fit(x, reg_y), x, reg_y)
+    out["reg"] = save_sklearn(root / "reg", GradientBoostingRegressor(n_estimators=10).fit(x, reg_y), x, reg_y)
     rng = np.random.default_rng(1)
     cat_x = x.copy()
     cat_x["color"] = rng.choice(["red", "green", "blue"], size=len(x))
     cat_y = np.where(cat_x["color"] == "red", "stop", np.where(x["a"] > 0, "go", "wait"))
     pre = ColumnTransformer([("num", StandardScaler(), NUMERIC), ("cat", OneHotEncoder(), ["color"])])
     cat_model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(cat_x, cat_y)
-    out["cat"] = _save(root / "cat", cat_model, cat_x, cat_y)
-    out["svc"] = _save(root / "svc", LinearSVC().fit(x, y), x, y)
+    out["cat"] = save_sklearn(root / "cat", cat_model, cat_x, cat_y)
+    out["svc"] = save_sklearn(root / "svc", LinearSVC().fit(x, y), x, y)
     raising = root / "raising"
     mlflow.pyfunc.save_model(
         raising, python_model=Raising(), signature=infer_signature(x, x["a"]), pip_requirements=["mlflow"]
@@ -121,11 +73,6 @@ def catalog(models: dict[str, Built]) -> MemoryCatalog:
     cat.point("clf", "production", "1")
     cat.deploy("clf", "clf")
     return cat
-
-
-def make_settings(tmp_path: Path, **serving: Any) -> Settings:
-    base: dict[str, Any] = {"default_deployment": "clf", "poll_interval_s": 0.05}
-    return Settings(home=tmp_path / "home", serving=ServingSettings(**(base | serving)))
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import make_settings
 from fastapi import FastAPI
 
 from modelport.serving import MemoryCatalog, create_app
+from tests.api.models import make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -52,9 +52,7 @@ async def test_nan_where_the_schema_forbids_it(client: httpx.AsyncClient) -> Non
 
 
 async def test_malformed_json_is_400(client: httpx.AsyncClient) -> None:
-    response = await client.post(
-        "/predict", content=b'{"features": [', headers={"content-type": "application/json"}
-    )
+    response = await client.post("/predict", content=b'{"features": [', headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid_request"
 
@@ -71,9 +69,7 @@ async def test_body_over_the_limit_is_413(tmp_path: Path, catalog: MemoryCatalog
             for _ in range(10):
                 yield b" " * 1000
 
-        streamed = await client.post(
-            "/invocations", content=chunks(), headers={"content-type": "application/json"}
-        )
+        streamed = await client.post("/invocations", content=chunks(), headers={"content-type": "application/json"})
         assert streamed.status_code == 413
         assert (await client.post("/predict", json={"features": [GOOD]})).status_code == 200
 
@@ -101,9 +97,7 @@ async def test_a_model_that_raises_is_500_with_the_request_id_in_body_and_log(
     client: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.ERROR, logger="modelport"):
-        response = await client.post(
-            "/deployments/raising/predict", json={"features": [GOOD | {"a": 1000.0}]}
-        )
+        response = await client.post("/deployments/raising/predict", json={"features": [GOOD | {"a": 1000.0}]})
     assert response.status_code == 500
     error = response.json()["error"]
     assert error["code"] == "internal_error"

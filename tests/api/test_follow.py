@@ -8,9 +8,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pandas as pd
 import pytest
-from conftest import Built
 
 from modelport.serving import MemoryCatalog
+from tests.api.models import Built
 
 pytestmark = pytest.mark.anyio
 
@@ -51,9 +51,9 @@ async def test_promote_then_rollback(
         return await _version(client) == "1"
 
     await _eventually(on_v1, "the server serves v1 after the rollback")
-    assert (await client.post("/predict", json=records)).json()["predictions"] == models[
-        "clf_v1"
-    ].model.predict(rows).tolist()
+    assert (await client.post("/predict", json=records)).json()["predictions"] == models["clf_v1"].model.predict(
+        rows
+    ).tolist()
 
 
 async def test_zero_failed_requests_while_the_alias_moves(

@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pandas as pd
 import pytest
-from conftest import Built
+
+from tests.api.models import Built
 
 pytestmark = pytest.mark.anyio
 
@@ -36,9 +37,7 @@ async def test_every_json_shape_gives_the_models_predictions(
 
 
 async def test_csv_body(client: httpx.AsyncClient, models: dict[str, Built], rows: pd.DataFrame) -> None:
-    response = await client.post(
-        "/invocations", content=rows.to_csv(index=False), headers={"content-type": "text/csv"}
-    )
+    response = await client.post("/invocations", content=rows.to_csv(index=False), headers={"content-type": "text/csv"})
     assert response.status_code == 200, response.text
     assert response.json()["predictions"] == models["clf_v1"].model.predict(rows).tolist()
 

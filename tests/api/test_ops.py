@@ -10,11 +10,11 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from conftest import Built, make_settings
 from fastapi import FastAPI
 
 from modelport.serving import MemoryCatalog, create_app
 from modelport.serving.logs import configure_logging
+from tests.api.models import Built, make_settings
 
 pytestmark = pytest.mark.anyio
 
@@ -63,9 +63,7 @@ async def test_metrics_by_deployment_and_version(client: httpx.AsyncClient, rows
     assert "modelport_request_latency_seconds_bucket" in text
 
 
-async def test_each_app_has_its_own_metrics(
-    tmp_path: Path, catalog: MemoryCatalog, rows: pd.DataFrame
-) -> None:
+async def test_each_app_has_its_own_metrics(tmp_path: Path, catalog: MemoryCatalog, rows: pd.DataFrame) -> None:
     first = create_app(make_settings(tmp_path), catalog=catalog)
     second = create_app(make_settings(tmp_path), catalog=catalog)
     async with (
@@ -102,9 +100,7 @@ async def test_json_logs_carry_the_request_id(client: httpx.AsyncClient) -> None
     assert isinstance(handler, logging.StreamHandler)
     handler.setStream(stream)
     try:
-        response = await client.post(
-            "/predict", json={"features": [{"a": "x"}]}, headers={"x-request-id": "abc-1"}
-        )
+        response = await client.post("/predict", json={"features": [{"a": "x"}]}, headers={"x-request-id": "abc-1"})
     finally:
         for name in ("modelport", "uvicorn", "uvicorn.error", "uvicorn.access"):
             configured = logging.getLogger(name)

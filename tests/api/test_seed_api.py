@@ -6,7 +6,8 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import Built
+
+from tests.api.models import Built
 
 pytestmark = pytest.mark.anyio
 
@@ -64,9 +65,7 @@ async def test_named_deployments_predict_like_their_models(
     client: httpx.AsyncClient, models: dict[str, Built], name: str
 ) -> None:
     frame = models[name].frame.head(7)
-    response = await client.post(
-        f"/deployments/{name}/predict", json={"features": frame.to_dict(orient="records")}
-    )
+    response = await client.post(f"/deployments/{name}/predict", json={"features": frame.to_dict(orient="records")})
     assert response.status_code == 200, response.text
     body = response.json()
     np.testing.assert_allclose(body["predictions"], models[name].model.predict(frame), rtol=1e-4)
@@ -76,9 +75,7 @@ async def test_named_deployments_predict_like_their_models(
 async def test_string_columns_and_multiclass(client: httpx.AsyncClient, models: dict[str, Built]) -> None:
     built = models["cat"]
     frame = built.frame.head(9)
-    response = await client.post(
-        "/deployments/cat/predict", json={"features": frame.to_dict(orient="records")}
-    )
+    response = await client.post("/deployments/cat/predict", json={"features": frame.to_dict(orient="records")})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["predictions"] == built.model.predict(frame).tolist()

@@ -10,7 +10,8 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
-from conftest import Built
+
+from tests.api.models import Built
 
 pytestmark = pytest.mark.anyio
 
@@ -76,9 +77,7 @@ async def test_binary_tensor_extension(client: httpx.AsyncClient, models: dict[s
         {"name": c, "shape": [3], "datatype": "FP64", "parameters": {"binary_data_size": 24}}
         for c in ["a", "b", "c", "d"]
     ]
-    inputs.append(
-        {"name": "color", "shape": [3], "datatype": "BYTES", "parameters": {"binary_data_size": len(colors)}}
-    )
+    inputs.append({"name": "color", "shape": [3], "datatype": "BYTES", "parameters": {"binary_data_size": len(colors)}})
     head = orjson.dumps({"inputs": inputs})
     body = head + b"".join(numbers[:, i].tobytes() for i in range(4)) + colors
     response = await client.post(
@@ -97,9 +96,7 @@ async def test_binary_tensor_extension(client: httpx.AsyncClient, models: dict[s
 async def test_pinned_version_is_loaded_on_demand(
     client: httpx.AsyncClient, models: dict[str, Built], rows: pd.DataFrame
 ) -> None:
-    payload = {
-        "inputs": [{"name": "x", "shape": [5, 4], "datatype": "FP64", "data": rows.to_numpy().tolist()}]
-    }
+    payload = {"inputs": [{"name": "x", "shape": [5, 4], "datatype": "FP64", "data": rows.to_numpy().tolist()}]}
     response = await client.post("/v2/models/clf/versions/2/infer", json=payload)
     assert response.status_code == 200, response.text
     body = response.json()

@@ -1,12 +1,10 @@
-"""Integration tests of serving: a real uvicorn on 127.0.0.1:0 (bound port read back), real clients."""
+"""Serving fixtures for integration tests: a real uvicorn on 127.0.0.1:0 (bound port read back), real clients."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,25 +19,9 @@ from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from modelport.serving.server import bind_socket
+from tests.integration.serving_live import LiveServer
 
 FEATURES = [f"f{i}" for i in range(6)]
-
-
-@pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("MODELPORT_", "MLFLOW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-
-
-@dataclass
-class LiveServer:
-    """A uvicorn server running an app in a background thread of this process."""
-
-    url: str
-    host: str
-    port: int
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 import requests
 import tritonclient.http as triton
-from conftest import LiveServer
 from mlflow.pyfunc.scoring_server.client import ScoringServerClient
 
 from modelport.serving import MemoryCatalog, create_app
 from modelport.settings import ServingSettings, Settings
+from tests.integration.serving_live import LiveServer
 
 
 @pytest.fixture

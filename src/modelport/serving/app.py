@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import functools
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
