@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+
 from modelport.cli.context import settings_from
 
 __all__ = ["register", "serve"]
