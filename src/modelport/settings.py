@@ -10,14 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["ServingSettings", "Settings"]
+__all__ = ["RuntimeSettings", "ServingSettings", "Settings"]
 
 
 class ServingSettings(BaseModel):
     """How ``modelport serve`` listens and protects itself."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     host: str = "127.0.0.1"
     """Address to bind. Binding anything but loopback makes predict routes require an API key."""
@@ -54,10 +56,25 @@ class ServingSettings(BaseModel):
     """On SIGTERM, how long in-flight requests may take to finish before workers stop."""
 
 
+class RuntimeSettings(BaseModel):
+    """How model versions are turned into predictors (``modelport.runtime``)."""
+
+    prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
+    """Predictor kinds in order of preference; ONNX is used only when it passes the parity check."""
+    intra_op_threads: int = Field(default=1, ge=1, le=64)
+    """ONNX Runtime threads per predict call; keep 1 when several workers share the machine."""
+    max_batch_size: int = Field(default=64, ge=1, le=100_000)
+    """Most rows the adaptive batcher groups into one predict call (a bigger request goes alone)."""
+    max_latency_ms: float = Field(default=2.0, ge=0.0, le=1000.0)
+    """Longest a request waits for others to join its batch while another batch is running."""
+
+
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
-    model_config = SettingsConfigDict(env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="MODELPORT_", env_nested_delimiter="__", extra="ignore", use_attribute_docstrings=True
+    )
 
     home: Path = Path(".modelport")
     """Folder of the embedded default: MLflow registry (SQLite + artifacts), state store, caches."""
@@ -77,6 +94,8 @@ class Settings(BaseSettings):
     """API keys on predict routes: ``auto`` requires them when serving on a non-loopback address,
     ``required`` always, ``disabled`` never. Admin routes always require an admin key."""
     serving: ServingSettings = Field(default_factory=ServingSettings)
+    runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
+    """Predictor choice, ONNX threads and micro-batching."""
 
     @property
     def resolved_home(self) -> Path:

@@ -1,8 +1,11 @@
-"""Fixtures for the runtime tests: real MLflow model directories saved once per session."""
+"""Fixtures for the runtime tests: real MLflow model directories saved once per session.
+
+The hermetic environment (no MODELPORT_*/MLFLOW_* variables, a temp working dir) comes from
+``tests/conftest.py``.
+"""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -18,14 +21,7 @@ from mlflow.models import infer_signature
 from modelport.runtime import SAMPLE_FILE, ColumnSpec, InputSchema
 
 SaveModel = Callable[..., Path]
-
-
-@pytest.fixture(autouse=True)
-def _hermetic(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in list(os.environ):
-        if name.startswith(("MODELPORT_", "MLFLOW_")):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
+Frame = tuple[pd.DataFrame, np.ndarray, np.ndarray]
 
 
 @pytest.fixture(scope="session")

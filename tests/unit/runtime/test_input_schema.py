@@ -70,9 +70,7 @@ def test_good_records_convert_to_signature_dtypes(mixed_schema: InputSchema) -> 
         ({"extra": 1}, "extra", "unexpected column"),
     ],
 )
-def test_each_bad_value_is_named(
-    mixed_schema: InputSchema, change: dict[str, Any], column: str, problem: str
-) -> None:
+def test_each_bad_value_is_named(mixed_schema: InputSchema, change: dict[str, Any], column: str, problem: str) -> None:
     with pytest.raises(InvalidInput) as exc:
         mixed_schema.from_records([GOOD, GOOD, {**GOOD, **change}])
     assert problems(exc) == [(2, column, problem)]
@@ -173,3 +171,19 @@ def test_from_arrow_lenient_keeps_good_rows_and_reports_bad_ones(mixed_schema: I
     assert exc.value.details[0] == {"row": 1, "column": "x", "problem": "null not allowed"}
     with pytest.raises(InvalidInput):
         mixed_schema.from_arrow(table.drop_columns(["name"]))
+
+
+@pytest.mark.parametrize("dtype", ["double", "float"])
+def test_all_real_schema_fast_path_agrees_and_still_names_problems(dtype: str) -> None:
+    schema = InputSchema((ColumnSpec("a", dtype), ColumnSpec("b", dtype)))
+    feats = schema.from_records([{"b": 2, "a": 0.5}, {"a": 1.25, "b": -3.0}])
+    assert feats.matrix.tolist() == [[0.5, 2.0], [1.25, -3.0]]
+    assert feats.columns["b"].dtype == (np.float64 if dtype == "double" else np.float32)
+    assert feats.matrix.dtype == feats.columns["a"].dtype
+    for bad, problem in [(True, "expected a number, got boolean"), (float("nan"), "null not allowed")]:
+        with pytest.raises(InvalidInput) as exc:
+            schema.from_records([{"a": 1.0, "b": 2.0}, {"a": bad, "b": 2.0}])
+        assert problems(exc) == [(1, "a", problem)]
+    with pytest.raises(InvalidInput) as exc:
+        schema.from_records([{"a": 1.0, "c": 2.0}])
+    assert set(problems(exc)) == {(0, "c", "unexpected column"), (0, "b", "missing required column")}

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 import pytest
 from lightgbm import LGBMClassifier, LGBMRegressor
+from mlflow.pyfunc.model import PythonModel
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import (
     GradientBoostingClassifier,
@@ -25,9 +26,7 @@ from xgboost import XGBClassifier, XGBRegressor
 
 from modelport.errors import InvalidSource
 from modelport.runtime import LoadedModel, load_model
-
-SaveModel = Callable[..., Path]
-
+from tests.unit.runtime.conftest import SaveModel
 
 PREFERENCES = {
     "onnx": ("onnx", "native", "pyfunc"),
@@ -100,9 +99,7 @@ def assert_matches_ground_truth(loaded: LoadedModel, model: Any, X: pd.DataFrame
         else:
             np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-6)
     else:
-        np.testing.assert_allclose(
-            result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean()
-        )
+        np.testing.assert_allclose(result.predictions, expected, rtol=1e-4, atol=1e-4 * np.abs(expected).mean())
     if loaded.predicts_probabilities:
         assert result.probabilities is not None
         assert result.classes == tuple(model.classes_.tolist())
@@ -143,7 +140,7 @@ def test_string_and_integer_columns_match_ground_truth(
     assert loaded.kind == kind, loaded.parity
     assert [c.dtype for c in loaded.schema.columns] == ["string", "long", "double"]
     assert_matches_ground_truth(loaded, model, mixed_frame[0])
-    records = mixed_frame[0].iloc[:3].to_dict(orient="records")
+    records = [{str(k): v for k, v in r.items()} for r in mixed_frame[0].iloc[:3].to_dict(orient="records")]
     single = loaded.predictor.predict(loaded.schema.from_records(records[:1]))
     assert single.predictions.tolist() == model.predict(mixed_frame[0].iloc[:1]).tolist()
 
@@ -211,3 +208,22 @@ def test_not_a_model_directory(tmp_path: Path) -> None:
     (tmp_path / "MLmodel").write_text("flavors: [not, a, mapping")
     with pytest.raises(InvalidSource):
         load_model(tmp_path)
+
+
+class _Doubler(PythonModel):
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.Series:
+        return model_input["a"] * 2 + model_input["n"]
+
+
+def test_other_flavors_run_through_pyfunc(tmp_path: Path) -> None:
+    from mlflow.models import infer_signature
+
+    X = pd.DataFrame({"a": [0.5, 1.5], "n": np.array([1, 2], dtype=np.int64)})
+    path = tmp_path / "custom"
+    mlflow.pyfunc.save_model(path, python_model=_Doubler(), signature=infer_signature(X), pip_requirements=["mlflow"])
+    loaded = load_model(path)
+    assert (loaded.kind, loaded.flavor, loaded.model_type) == ("pyfunc", "python_function", "pyfunc")
+    assert loaded.parity is None
+    result = loaded.predictor.predict(loaded.schema.from_records([{"a": 2.0, "n": 3}, {"a": 0.25, "n": -1}]))
+    assert result.predictions.tolist() == [7.0, -0.5]
+    assert result.probabilities is None

@@ -1,0 +1,262 @@
+"""``load_model``: a registered model directory in, the fastest correct predictor out.
+
+Order of preference: ONNX (only after it passed parity on the registration sample), the raw
+framework estimator, MLflow pyfunc (always works). An ``onnx`` flavor model runs in ONNX Runtime
+directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from modelport.errors import InvalidInput, InvalidSource, MissingSignature
+from modelport.runtime.cache import ConversionCache, model_key
+from modelport.runtime.conversion import ConversionFailed, convert, plans_for
+from modelport.runtime.features import Features
+from modelport.runtime.native import NativePredictor, PyfuncPredictor
+from modelport.runtime.ort import OnnxPredictor, new_session
+from modelport.runtime.parity import ParityReport, check_parity
+from modelport.runtime.predictor import ClassifierPredictor, Predictor
+from modelport.runtime.schema import InputSchema
+
+__all__ = ["SAMPLE_FILE", "LoadedModel", "load_model"]
+
+SAMPLE_FILE = "modelport_sample.parquet"
+"""Rows kept beside ``MLmodel`` at registration, used for parity checks and warm-up."""
+_WARM_UP_ROWS = 64
+_NO_SAMPLE = "no sample rows kept with the model: parity cannot be checked, so ONNX is not used"
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedModel:
+    """A model version ready to predict, and how its predictor was chosen."""
+
+    predictor: Predictor
+    schema: InputSchema
+    flavor: str
+    """The model's MLflow flavor (``sklearn``, ``onnx``, ``python_function``, ...)."""
+    model_type: str
+    """Class name of the estimator, or ``"onnx"``/``"pyfunc"``."""
+    predicts_probabilities: bool
+    classes: tuple[Any, ...] | None
+    parity: ParityReport | None
+    """Why ONNX was (not) chosen; None when ONNX was never in question."""
+    sample: pd.DataFrame | None
+    cache_hit: bool = False
+    """True when the ONNX verdict came from ``cache_dir`` instead of a fresh conversion."""
+    sample_features: Features | None = field(default=None, repr=False)
+
+    @property
+    def kind(self) -> str:
+        return self.predictor.kind
+
+    def warm_up(self) -> None:
+        """Predict one row and a small batch of the sample so the first request pays no setup cost."""
+        if self.sample_features is None or self.sample_features.n_rows == 0:
+            return
+        self.predictor.predict(self.sample_features.slice(0, 1))
+        self.predictor.predict(self.sample_features.slice(0, _WARM_UP_ROWS))
+
+
+def load_model(
+    model_dir: Path,
+    *,
+    cache_dir: Path | None = None,
+    prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
+    intra_op_threads: int = 1,
+) -> LoadedModel:
+    """Load the MLflow model in ``model_dir`` with the first predictor kind of ``prefer`` that is correct.
+
+    Raises :class:`~modelport.errors.InvalidSource` when the directory is not a loadable MLflow model.
+    """
+    model_dir = Path(model_dir)
+    meta = _read_mlmodel(model_dir)
+    if meta.signature is None:
+        raise MissingSignature(f"{model_dir} has no input signature")
+    schema = InputSchema.from_mlflow_signature(meta.signature)
+    sample, sample_features = _read_sample(model_dir, schema)
+    flavor = next((name for name in meta.flavors if name != "python_function"), "python_function")
+    origin = _Origin(schema, flavor, sample, sample_features)
+
+    if flavor == "onnx" and "onnx" in prefer:
+        return _load_onnx_flavor(model_dir, meta.flavors["onnx"], intra_op_threads, origin)
+
+    cache = ConversionCache(cache_dir) if cache_dir is not None else None
+    key = model_key(model_dir) if cache is not None else ""
+    cached = cache.get(key) if cache is not None and "onnx" in prefer else None
+    if cached is not None and cached.onnx is not None:
+        # A version already converted and checked: no need to even deserialize the original.
+        predictor = OnnxPredictor(
+            new_session(cached.onnx, intra_op_threads),
+            schema.names,
+            classes=None if cached.meta["classes"] is None else tuple(cached.meta["classes"]),
+            probabilities=bool(cached.meta["predicts_probabilities"]),
+        )
+        report = ParityReport.from_dict(cached.meta["parity"])
+        return origin.loaded(predictor, str(cached.meta["model_type"]), report, cache_hit=True)
+
+    pyfunc = _load_pyfunc(model_dir)
+    raw = _raw_estimator(pyfunc)
+    if raw is None or not ({"onnx", "native"} & set(prefer)):
+        return origin.loaded(PyfuncPredictor(pyfunc), "pyfunc", None)
+
+    native = NativePredictor(raw)
+    model_type = type(raw).__name__
+    parity: ParityReport | None = None
+    if "onnx" in prefer:
+        if cached is not None:
+            parity = ParityReport.from_dict(cached.meta["parity"])
+        elif sample_features is None or sample_features.n_rows == 0:
+            parity = ParityReport(0, False, reason=_NO_SAMPLE)
+        else:
+            onnx_bytes, onnx_predictor, parity = _compile(raw, native, schema, sample_features, intra_op_threads)
+            if cache is not None:
+                verdict = {
+                    "passed": onnx_bytes is not None,
+                    "model_type": model_type,
+                    "predicts_probabilities": native.predicts_probabilities,
+                    "classes": None if native.classes is None else list(native.classes),
+                    "parity": parity.to_dict(),
+                }
+                cache.put(key, verdict, onnx_bytes)
+            if onnx_predictor is not None:
+                return origin.loaded(onnx_predictor, model_type, parity)
+    if "native" in prefer:
+        return origin.loaded(native, model_type, parity, cache_hit=cached is not None)
+    return origin.loaded(PyfuncPredictor(pyfunc), "pyfunc", parity)
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    """What every LoadedModel of one directory shares, whichever predictor wins."""
+
+    schema: InputSchema
+    flavor: str
+    sample: pd.DataFrame | None
+    sample_features: Features | None
+
+    def loaded(
+        self, predictor: Predictor, model_type: str, parity: ParityReport | None, *, cache_hit: bool = False
+    ) -> LoadedModel:
+        probabilities, classes = False, None
+        if isinstance(predictor, ClassifierPredictor):
+            probabilities, classes = predictor.predicts_probabilities, predictor.classes
+        return LoadedModel(
+            predictor,
+            self.schema,
+            self.flavor,
+            model_type,
+            probabilities,
+            classes,
+            parity,
+            self.sample,
+            cache_hit,
+            self.sample_features,
+        )
+
+
+def _compile(
+    raw: Any, native: NativePredictor, schema: InputSchema, sample: Features, threads: int
+) -> tuple[bytes | None, OnnxPredictor | None, ParityReport]:
+    """Try each conversion plan; return the first that passes parity, or the reasons none did."""
+    try:
+        reference = native.predict(sample)
+    except Exception as exc:  # the original model cannot score its own sample: nothing to compare with
+        return (
+            None,
+            None,
+            ParityReport(sample.n_rows, False, reason=f"original model failed on the sample: {exc}"),
+        )
+    failures: list[str] = []
+    last: ParityReport | None = None
+    for plan in plans_for(raw, schema):
+        label = f"{plan.layout}/{plan.precision}"
+        try:
+            onnx_bytes = convert(raw, schema, plan)
+            predictor = OnnxPredictor(
+                new_session(onnx_bytes, threads),
+                schema.names,
+                classes=native.classes,
+                probabilities=native.predicts_probabilities,
+            )
+            candidate = predictor.predict(sample)
+        except (ConversionFailed, InvalidSource) as exc:
+            failures.append(f"{label}: conversion failed ({exc})")
+            continue
+        except Exception as exc:  # onnxruntime rejects some converted graphs at load or run time
+            failures.append(f"{label}: onnxruntime failed ({type(exc).__name__}: {exc})")
+            continue
+        last = check_parity(reference, candidate, classifier=native.classes is not None)
+        if last.passed:
+            return onnx_bytes, predictor, last
+        failures.append(f"{label}: {last.reason}")
+    reason = "; ".join(failures) or "no ONNX converter for this model"
+    if last is None:
+        return None, None, ParityReport(sample.n_rows, False, reason=reason, candidate="onnx")
+    return (
+        None,
+        None,
+        ParityReport(last.rows, False, last.max_abs_diff, last.label_agreement, reason, candidate="onnx"),
+    )
+
+
+def _read_mlmodel(model_dir: Path) -> Any:
+    from mlflow.models import Model
+
+    if not (model_dir / "MLmodel").is_file():
+        raise InvalidSource(f"{model_dir} is not an MLflow model directory (no MLmodel file)")
+    try:
+        return Model.load(str(model_dir / "MLmodel"))
+    except Exception as exc:
+        raise InvalidSource(f"cannot read {model_dir / 'MLmodel'}: {exc}") from exc
+
+
+def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pd.DataFrame | None, Features | None]:
+    """The registration sample and its valid rows; an unusable sample is ignored, not fatal."""
+    path = model_dir / SAMPLE_FILE
+    if not path.is_file():
+        return None, None
+    try:
+        table = pq.read_table(path)
+        features, _rejected = schema.from_arrow(table.select([n for n in table.column_names if n in schema.names]))
+    except (OSError, pa.ArrowException, InvalidInput):
+        return None, None
+    return table.to_pandas(), features
+
+
+def _load_pyfunc(model_dir: Path) -> Any:
+    import mlflow.pyfunc
+
+    try:
+        return mlflow.pyfunc.load_model(str(model_dir))
+    except Exception as exc:
+        raise InvalidSource(f"cannot load the model in {model_dir}: {exc}") from exc
+
+
+def _raw_estimator(pyfunc: Any) -> Any | None:
+    """The scikit-learn-compatible estimator behind a pyfunc model, when there is one."""
+    try:
+        raw = pyfunc.get_raw_model()
+    except Exception:  # most flavors do not implement get_raw_model
+        return None
+    return raw if hasattr(raw, "predict") and hasattr(raw, "get_params") else None
+
+
+def _load_onnx_flavor(model_dir: Path, conf: dict[str, Any], threads: int, origin: _Origin) -> LoadedModel:
+    path = model_dir / conf.get("data", "model.onnx")
+    try:
+        session = new_session(str(path), threads)
+    except Exception as exc:
+        raise InvalidSource(f"cannot load ONNX model {path}: {exc}") from exc
+    outputs = session.get_outputs()
+    # Classifier convention: labels first, then an n x n_classes probability tensor.
+    with_probabilities = len(outputs) >= 2 and outputs[1].type in ("tensor(float)", "tensor(double)")
+    predictor = OnnxPredictor(session, origin.schema.names, probabilities=with_probabilities)
+    return origin.loaded(predictor, "onnx", None)
