@@ -35,17 +35,14 @@ class ServingSettings(BaseModel):
     """Largest request body accepted; larger bodies get 413 ``payload_too_large`` while being read."""
     max_rows: int = Field(default=10_000, ge=1)
     """Most rows one request may carry; more get 413 ``payload_too_large``."""
-    max_batch_size: int = Field(default=64, ge=1)
-    """Most rows the adaptive batcher joins into one model call under concurrency."""
-    max_latency_ms: float = Field(default=2.0, ge=0.0)
-    """Longest a request waits for others to join its batch (never at concurrency 1)."""
     poll_interval_s: float = Field(default=0.5, gt=0.0)
     """How often each server reads the state revision to notice promotions and rollbacks."""
     resync_interval_s: float = Field(default=30.0, gt=0.0)
     """How often aliases are re-resolved even when the revision did not move (changes made behind
     modelport's back, straight in MLflow)."""
     cpu_threads: int = Field(default=1, ge=1, le=64)
-    """OpenMP/BLAS/onnxruntime threads per worker: one thread per worker beats oversubscribed cores."""
+    """OpenMP/BLAS threads per worker process (``OMP_NUM_THREADS`` …): one per worker beats oversubscribed
+    cores. ONNX Runtime threads are ``runtime.intra_op_threads``."""
     key_cache_s: float = Field(default=5.0, ge=0.0)
     """Seconds a verified API key is trusted before the state store is asked again (revocation delay)."""
     cors_origins: list[str] = Field(default_factory=list)
@@ -58,6 +55,8 @@ class ServingSettings(BaseModel):
 
 class RuntimeSettings(BaseModel):
     """How model versions are turned into predictors (``modelport.runtime``)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
     """Predictor kinds in order of preference; ONNX is used only when it passes the parity check."""

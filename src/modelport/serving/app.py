@@ -64,7 +64,10 @@ def create_app(
         from modelport.runtime import load_model
 
         loader = functools.partial(
-            load_model, cache_dir=settings.cache_dir / "compiled", intra_op_threads=serving.cpu_threads
+            load_model,
+            cache_dir=settings.cache_dir / "compiled",
+            prefer=settings.runtime.prefer,
+            intra_op_threads=settings.runtime.intra_op_threads,
         )
     metrics = ServingMetrics(metrics_registry)
     plane = DataPlane(
@@ -74,21 +77,17 @@ def create_app(
         only=serving.deployments,
         default=serving.default_deployment,
         max_rows=serving.max_rows,
-        max_batch_size=serving.max_batch_size,
-        max_latency_ms=serving.max_latency_ms,
+        max_batch_size=settings.runtime.max_batch_size,
+        max_latency_ms=settings.runtime.max_latency_ms,
     )
-    predict_requires_key = settings.auth == "required" or (
-        settings.auth == "auto" and not is_loopback(serving.host)
-    )
+    predict_requires_key = settings.auth == "required" or (settings.auth == "auto" and not is_loopback(serving.host))
     auth = Authenticator(
         store.verify_api_key if store is not None else None,
         predict_requires_key=predict_requires_key,
         cache_s=serving.key_cache_s,
     )
     ctx = ServingContext(plane=plane, auth=auth, metrics=metrics, settings=serving)
-    follower = Follower(
-        plane, poll_interval_s=serving.poll_interval_s, resync_interval_s=serving.resync_interval_s
-    )
+    follower = Follower(plane, poll_interval_s=serving.poll_interval_s, resync_interval_s=serving.resync_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

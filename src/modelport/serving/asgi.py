@@ -49,9 +49,7 @@ def main() -> None:
     from modelport.serving.server import run_server
 
     configure_logging(json_logs=settings.serving.json_logs)
-    run_server(
-        settings, on_bound=lambda host, port: print(f"modelport serving on http://{host}:{port}", flush=True)
-    )
+    run_server(settings, on_bound=lambda host, port: print(f"modelport serving on http://{host}:{port}", flush=True))
 
 
 if __name__ == "__main__":

@@ -48,8 +48,6 @@ def media_type(request: Request, allowed: tuple[str, ...]) -> str:
     mime, _, params = raw.partition(";")
     mime = mime.strip().lower()
     charset = params.strip().lower()
-    if mime not in allowed or (
-        charset.startswith("charset=") and charset[8:].strip('"') not in ("utf-8", "utf8")
-    ):
+    if mime not in allowed or (charset.startswith("charset=") and charset[8:].strip('"') not in ("utf-8", "utf8")):
         raise UnsupportedMediaType(f"content type {raw!r} is not supported; use one of {', '.join(allowed)}")
     return mime

@@ -123,9 +123,7 @@ class DataPlane:
                 details=[{"row": None, "column": None, "problem": f"more than {self.max_rows} rows"}],
             )
         if n_rows == 0:
-            raise InvalidInput(
-                "the request has no rows", details=[{"row": None, "column": None, "problem": "no rows"}]
-            )
+            raise InvalidInput("the request has no rows", details=[{"row": None, "column": None, "problem": "no rows"}])
 
     async def predict(
         self,
@@ -201,9 +199,7 @@ class DataPlane:
             batch_rows.observe(features.n_rows)
             return predictor.predict(features)
 
-        batcher = AdaptiveBatcher(
-            predict, max_batch_size=self._max_batch_size, max_latency_ms=self._max_latency_ms
-        )
+        batcher = AdaptiveBatcher(predict, max_batch_size=self._max_batch_size, max_latency_ms=self._max_latency_ms)
         log.info("loaded %s v%s with the %s predictor", model_name, version, loaded.kind)
         return ServedVersion(model_name, version, loaded, batcher)
 

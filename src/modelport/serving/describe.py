@@ -86,9 +86,7 @@ def model_info(pool: ModelPool) -> dict[str, Any]:
         "model_uri": f"models:/{served.model_name}/{served.version}",
         "features": list(model.schema.names),
         "signature": {
-            "inputs": [
-                {"name": c.name, "type": c.dtype, "required": c.required} for c in model.schema.columns
-            ]
+            "inputs": [{"name": c.name, "type": c.dtype, "required": c.required} for c in model.schema.columns]
         },
         "predicts_probabilities": model.predicts_probabilities,
         "classes": list(model.classes) if model.classes is not None else None,

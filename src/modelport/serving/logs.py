@@ -11,9 +11,7 @@ import orjson
 
 __all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging", "request_id_var"]
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "modelport_request_id", default=None
-)
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("modelport_request_id", default=None)
 """The id of the request being handled by this task (set by the request-id middleware)."""
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"

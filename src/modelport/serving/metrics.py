@@ -27,9 +27,7 @@ class ServingMetrics:
             ["deployment", "version", "protocol"],
             registry=r,
         )
-        self.rows = Counter(
-            "modelport_predicted_rows", "Rows predicted.", ["deployment", "version"], registry=r
-        )
+        self.rows = Counter("modelport_predicted_rows", "Rows predicted.", ["deployment", "version"], registry=r)
         self.latency = Histogram(
             "modelport_request_latency_seconds",
             "Time from parsed body to predictions, by deployment, version and protocol.",

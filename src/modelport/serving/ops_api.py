@@ -49,9 +49,7 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
         }
         return Response(dumps(doc), media_type=_JSON)
 
-    @router.post(
-        "/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll"
-    )
+    @router.post("/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll")
     async def sync(request: Request) -> Response:
         await ctx.allow(request, "admin")
         await plane.sync()

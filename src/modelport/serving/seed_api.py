@@ -54,9 +54,7 @@ def seed_router(ctx: ServingContext) -> APIRouter:
             raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
         plane.check_rows(len(rows))
         prediction = await plane.predict(deployment, lambda s: s.from_records(rows), protocol="seed")
-        return Response(
-            _answer(prediction, batch), media_type="application/json", headers=version_headers(prediction)
-        )
+        return Response(_answer(prediction, batch), media_type="application/json", headers=version_headers(prediction))
 
     @router.get("/", tags=["seed API"], summary="What this server serves and where")
     async def root() -> Response:
@@ -86,9 +84,7 @@ def seed_router(ctx: ServingContext) -> APIRouter:
     async def predict_default(request: Request) -> Response:
         return await predict(request, None, batch=False)
 
-    @router.post(
-        "/predict/batch", tags=["seed API"], summary="Predict many rows", openapi_extra=_FEATURES_BODY
-    )
+    @router.post("/predict/batch", tags=["seed API"], summary="Predict many rows", openapi_extra=_FEATURES_BODY)
     async def predict_batch(request: Request) -> Response:
         return await predict(request, None, batch=True)
 

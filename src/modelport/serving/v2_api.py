@@ -40,9 +40,7 @@ _INFER_BODY: dict[str, Any] = {
                     "properties": {"inputs": {"type": "array"}},
                 },
                 "example": {
-                    "inputs": [
-                        {"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}
-                    ]
+                    "inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}]
                 },
             }
         },
@@ -89,9 +87,7 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         if header is not None and not header.isdigit():
             raise InvalidRequest("Inference-Header-Content-Length must be a byte count")
         v2 = decode_request(body, int(header) if header is not None else None)
-        prediction = await plane.predict(
-            name, parse_from(v2, plane.check_rows), version=version, protocol="v2"
-        )
+        prediction = await plane.predict(name, parse_from(v2, plane.check_rows), version=version, protocol="v2")
         doc: dict[str, Any] = {
             "model_name": name,
             "model_version": prediction.served.version,
@@ -141,10 +137,7 @@ def _metadata(name: str, served: ServedVersion, loaded: list[str]) -> dict[str, 
         "name": name,
         "versions": loaded,
         "platform": f"modelport_{model.kind}",
-        "inputs": [
-            {"name": c.name, "datatype": schema_datatype(c.dtype), "shape": [-1]}
-            for c in model.schema.columns
-        ],
+        "inputs": [{"name": c.name, "datatype": schema_datatype(c.dtype), "shape": [-1]} for c in model.schema.columns],
         "outputs": outputs,
         "parameters": {"version": served.version, "model_name": served.model_name},
     }

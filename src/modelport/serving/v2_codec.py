@@ -160,9 +160,7 @@ def _text(value: Any) -> Any:
 
 
 def _bad(column: str, problem: str) -> InvalidInput:
-    return InvalidInput(
-        f"input {column!r}: {problem}", details=[{"row": None, "column": column, "problem": problem}]
-    )
+    return InvalidInput(f"input {column!r}: {problem}", details=[{"row": None, "column": column, "problem": problem}])
 
 
 def datatype_of(values: np.ndarray[Any, Any]) -> str:
