@@ -102,7 +102,7 @@ async def test_json_logs_carry_the_request_id(client: httpx.AsyncClient) -> None
     try:
         response = await client.post("/predict", json={"features": [{"a": "x"}]}, headers={"x-request-id": "abc-1"})
     finally:
-        for name in ("modelport", "uvicorn", "uvicorn.error", "uvicorn.access"):
+        for name in ("modelport", "uvicorn", "uvicorn.error", "uvicorn.access"):  # as they were
             configured = logging.getLogger(name)
             configured.handlers.clear()
             configured.propagate = True

@@ -42,6 +42,8 @@ def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     for line in process.stdout:  # the first line names the port the kernel picked
         match = re.search(r"serving on (http://\S+)", line)
         if match:
+            # Keep reading: a full, unread pipe would block the server's logging.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
             return process, match.group(1)
     process.wait(timeout=30)
     raise AssertionError(f"modelport serve exited with {process.returncode} before listening")

@@ -42,12 +42,19 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(*, json_logs: bool, level: int = logging.INFO) -> None:
-    """Route modelport's and uvicorn's loggers through one handler that prints the request id."""
+    """Route modelport's and uvicorn's loggers through one handler that prints the request id.
+
+    uvicorn's own access log stays off (the request-id middleware writes a better line): uvicorn
+    decides per connection with ``hasHandlers()``, so that logger gets no handler at all.
+    """
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(_TEXT_FORMAT))
-    for name in ("modelport", "uvicorn", "uvicorn.error", "uvicorn.access"):
+    for name in ("modelport", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
