@@ -79,3 +79,19 @@ async def test_ping_and_version(client: httpx.AsyncClient) -> None:
     version = await client.get("/version")
     assert version.status_code == 200
     assert version.text.startswith("3.")
+
+
+async def test_split_rows_of_the_wrong_width_are_422_naming_the_row(client: httpx.AsyncClient) -> None:
+    payload = {"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[1, 2, 3, 4], [1, 2, 3]]}}
+    response = await client.post("/invocations", json=payload)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_input"
+    assert [d["row"] for d in error["details"]] == [1]
+
+
+async def test_split_with_a_string_in_a_numeric_column_is_422(client: httpx.AsyncClient) -> None:
+    payload = {"dataframe_split": {"columns": ["a", "b", "c", "d"], "data": [[1, 2, 3, 4], [1, "2", 3, 4]]}}
+    response = await client.post("/invocations", json=payload)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0] | {"problem": ""} == {"row": 1, "column": "b", "problem": ""}
