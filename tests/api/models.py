@@ -26,7 +26,8 @@ class Built:
     frame: pd.DataFrame
 
 
-def save_sklearn(path: Path, model: Any, frame: pd.DataFrame, y: Any) -> Built:
+def save_sklearn(path: Path, model: Any, frame: pd.DataFrame, y: Any, *, sample_rows: int = 50) -> Built:
+    """An MLflow sklearn model directory with its signature and a registration sample beside it."""
     mlflow.sklearn.save_model(
         model,
         path,
@@ -34,7 +35,7 @@ def save_sklearn(path: Path, model: Any, frame: pd.DataFrame, y: Any) -> Built:
         pip_requirements=["scikit-learn"],
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
     )
-    frame.head(50).to_parquet(path / "modelport_sample.parquet")
+    frame.head(sample_rows).to_parquet(path / "modelport_sample.parquet")
     return Built(path, model, frame)
 
 

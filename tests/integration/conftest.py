@@ -8,17 +8,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from mlflow.models import infer_signature
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 
 from modelport.serving.server import bind_socket
+from tests.api.models import save_sklearn
 from tests.integration.serving_live import LiveServer
 
 FEATURES = [f"f{i}" for i in range(6)]
@@ -76,14 +75,5 @@ def model_dirs(
     root = tmp_path_factory.mktemp("integration-models")
     out: dict[str, Path] = {}
     for key, model in estimators.items():
-        path = root / key
-        mlflow.sklearn.save_model(
-            model,
-            path,
-            signature=infer_signature(x, y),
-            pip_requirements=["scikit-learn"],
-            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-        )
-        x.head(100).to_parquet(path / "modelport_sample.parquet")
-        out[key] = path
+        out[key] = save_sklearn(root / key, model, x, y, sample_rows=100).path
     return out

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 import orjson
+from starlette.responses import Response
 
-__all__ = ["dumps", "jsonable"]
+__all__ = ["dumps", "json_response", "jsonable"]
 
 _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 
@@ -32,3 +33,8 @@ def _fallback(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"cannot encode {type(value).__name__} as JSON")
+
+
+def json_response(document: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON response from already-computed data, encoded once by orjson (no FastAPI re-validation)."""
+    return Response(dumps(document), status_code=status, media_type="application/json", headers=headers)

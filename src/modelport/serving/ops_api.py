@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import NotReady
-from modelport.serving._json import dumps
+from modelport.serving._json import json_response
 from modelport.serving.describe import describe_pool, pool_status
 from modelport.serving.metrics import CONTENT_TYPE_LATEST
 
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ops_router"]
 
-_JSON = "application/json"
-
 
 def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
     router = APIRouter(tags=["operations"])
@@ -26,14 +24,14 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
 
     @router.get("/livez", summary="Liveness: the process answers")
     async def livez() -> Response:
-        return Response(dumps({"live": True}), media_type=_JSON)
+        return json_response({"live": True})
 
     @router.get("/readyz", summary="Readiness: every deployment has a version loaded (503 otherwise)")
     async def readyz() -> Response:
         statuses = {p.name: pool_status(p) for p in plane.pools}
         if not plane.ready:
             raise NotReady(f"not ready: {statuses or 'no deployments'}")
-        return Response(dumps({"ready": True, "deployments": statuses}), media_type=_JSON)
+        return json_response({"ready": True, "deployments": statuses})
 
     @router.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:
@@ -47,12 +45,12 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
             "last_sync": plane.last_sync,
             "deployments": [describe_pool(p) for p in plane.pools],
         }
-        return Response(dumps(doc), media_type=_JSON)
+        return json_response(doc)
 
     @router.post("/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll")
     async def sync(request: Request) -> Response:
         await ctx.allow(request, "admin")
         await plane.sync()
-        return Response(dumps({"deployments": [describe_pool(p) for p in plane.pools]}), media_type=_JSON)
+        return json_response({"deployments": [describe_pool(p) for p in plane.pools]})
 
     return router

@@ -8,38 +8,33 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest
-from modelport.serving._json import dumps, jsonable
+from modelport.serving._json import dumps, json_response, jsonable
+from modelport.serving._openapi import JSON, request_body
+from modelport.serving.context import version_headers
 from modelport.serving.describe import describe_pool, health_document, model_info
 
 if TYPE_CHECKING:
     from modelport.serving.context import ServingContext
     from modelport.serving.dataplane import Prediction
 
-from modelport.serving.context import version_headers
-
 __all__ = ["seed_router"]
 
-_FEATURES_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": {
-                    "type": "object",
-                    "required": ["features"],
-                    "properties": {
-                        "features": {
-                            "type": "array",
-                            "items": {"type": "object", "additionalProperties": True},
-                            "description": "Rows as objects of column values, in any column order.",
-                        }
-                    },
-                },
-                "example": {"features": [{"age": 35, "income": 75000.0}]},
-            }
+_FEATURES_BODY = request_body(
+    application_json=(
+        {
+            "type": "object",
+            "required": ["features"],
+            "properties": {
+                "features": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": True},
+                    "description": "Rows as objects of column values, in any column order.",
+                }
+            },
         },
-    }
-}
+        {"features": [{"age": 35, "income": 75000.0}]},
+    )
+)
 
 
 def seed_router(ctx: ServingContext) -> APIRouter:
@@ -54,31 +49,28 @@ def seed_router(ctx: ServingContext) -> APIRouter:
             raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
         plane.check_rows(len(rows))
         prediction = await plane.predict(deployment, lambda s: s.from_records(rows), protocol="seed")
-        return Response(_answer(prediction, batch), media_type="application/json", headers=version_headers(prediction))
+        return Response(_answer(prediction, batch), media_type=JSON, headers=version_headers(prediction))
 
     @router.get("/", tags=["seed API"], summary="What this server serves and where")
     async def root() -> Response:
-        return Response(
-            dumps(
-                {
-                    "message": "modelport model server",
-                    "docs": "/docs",
-                    "health": "/health",
-                    "deployments": [p.name for p in plane.pools],
-                    "default_deployment": plane.default_name,
-                    "protocols": {
-                        "seed": "/predict",
-                        "mlflow": "/invocations",
-                        "open_inference_v2": "/v2/models/{name}/infer",
-                    },
-                }
-            ),
-            media_type="application/json",
+        return json_response(
+            {
+                "message": "modelport model server",
+                "docs": "/docs",
+                "health": "/health",
+                "deployments": [p.name for p in plane.pools],
+                "default_deployment": plane.default_name,
+                "protocols": {
+                    "seed": "/predict",
+                    "mlflow": "/invocations",
+                    "open_inference_v2": "/v2/models/{name}/infer",
+                },
+            }
         )
 
     @router.get("/health", tags=["seed API"], summary="Status of the default deployment")
     async def health() -> Response:
-        return Response(dumps(health_document(plane)), media_type="application/json")
+        return json_response(health_document(plane))
 
     @router.post("/predict", tags=["seed API"], summary="Predict rows", openapi_extra=_FEATURES_BODY)
     async def predict_default(request: Request) -> Response:
@@ -90,15 +82,15 @@ def seed_router(ctx: ServingContext) -> APIRouter:
 
     @router.get("/model/info", tags=["seed API"], summary="The default deployment's model")
     async def info() -> Response:
-        return Response(dumps(model_info(plane.pool(None))), media_type="application/json")
+        return json_response(model_info(plane.pool(None)))
 
     @router.get("/deployments", tags=["deployments"], summary="Every deployment served here")
     async def deployments() -> Response:
-        return Response(dumps([describe_pool(p) for p in plane.pools]), media_type="application/json")
+        return json_response([describe_pool(p) for p in plane.pools])
 
     @router.get("/deployments/{name}", tags=["deployments"], summary="One deployment and its loaded versions")
     async def deployment(name: str) -> Response:
-        return Response(dumps(describe_pool(plane.pool(name))), media_type="application/json")
+        return json_response(describe_pool(plane.pool(name)))
 
     @router.post(
         "/deployments/{name}/predict", tags=["deployments"], summary="Predict with one deployment",

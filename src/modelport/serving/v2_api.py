@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest, NotReady
-from modelport.serving._json import dumps
+from modelport.serving._json import json_response
+from modelport.serving._openapi import request_body
 from modelport.serving.context import version_headers
 from modelport.serving.v2_codec import (
     datatype_of,
@@ -28,24 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = ["v2_router"]
 
-_JSON = "application/json"
-_INFER_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            _JSON: {
-                "schema": {
-                    "type": "object",
-                    "required": ["inputs"],
-                    "properties": {"inputs": {"type": "array"}},
-                },
-                "example": {
-                    "inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}]
-                },
-            }
-        },
-    }
-}
+_INFER_BODY = request_body(
+    application_json=(
+        {"type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}},
+        {"inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}]},
+    )
+)
 
 
 def v2_router(ctx: ServingContext) -> APIRouter:
@@ -59,26 +48,26 @@ def v2_router(ctx: ServingContext) -> APIRouter:
             "version": dist_version("modelport"),
             "extensions": ["binary_tensor_data"],
         }
-        return Response(dumps(doc), media_type=_JSON)
+        return json_response(doc)
 
     @router.get("/health/live", summary="The server process is up")
     async def live() -> Response:
-        return Response(dumps({"live": True}), media_type=_JSON)
+        return json_response({"live": True})
 
     @router.get("/health/ready", summary="Every deployment has a model loaded")
     async def ready() -> Response:
         if not plane.ready:
             raise NotReady("not every deployment has a model version loaded")
-        return Response(dumps({"ready": True}), media_type=_JSON)
+        return json_response({"ready": True})
 
     async def metadata(name: str, version: str | None) -> Response:
         served = await plane.served(name, version)
         loaded = [s.version for _, s in plane.pool(name).versions()]
-        return Response(dumps(_metadata(name, served, loaded)), media_type=_JSON)
+        return json_response(_metadata(name, served, loaded))
 
     async def model_ready(name: str, version: str | None) -> Response:
         served = await plane.served(name, version)
-        return Response(dumps({"name": name, "version": served.version, "ready": True}), media_type=_JSON)
+        return json_response({"name": name, "version": served.version, "ready": True})
 
     async def infer(request: Request, name: str, version: str | None) -> Response:
         await ctx.allow(request, "predict")
@@ -95,7 +84,7 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         }
         if v2.id is not None:
             doc["id"] = v2.id
-        return Response(dumps(doc), media_type=_JSON, headers=version_headers(prediction))
+        return json_response(doc, headers=version_headers(prediction))
 
     @router.get("/models/{name}", summary="Model metadata (the active version)")
     async def model(name: str) -> Response:
