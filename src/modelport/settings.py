@@ -13,13 +13,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["RuntimeSettings", "ServingSettings", "Settings"]
+__all__ = ["RuntimeSettings", "Section", "ServingSettings", "Settings"]
 
 
-class ServingSettings(BaseModel):
-    """How ``modelport serve`` listens and protects itself."""
+class Section(BaseModel):
+    """Base of every nested section: field docstrings become descriptions (and docs/configuration.md)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class ServingSettings(Section):
+    """How ``modelport serve`` listens and protects itself."""
 
     host: str = "127.0.0.1"
     """Address to bind. Binding anything but loopback makes predict routes require an API key."""
@@ -53,7 +57,7 @@ class ServingSettings(BaseModel):
     """On SIGTERM, how long in-flight requests may take to finish before workers stop."""
 
 
-class RuntimeSettings(BaseModel):
+class RuntimeSettings(Section):
     """How model versions are turned into predictors (``modelport.runtime``)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
