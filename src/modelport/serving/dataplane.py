@@ -151,6 +151,9 @@ class DataPlane:
         async with self._sync_lock:
             specs = await asyncio.to_thread(self.catalog.deployments)
             wanted = {s.name: s for s in specs if not self._only or s.name in self._only}
+            missing = sorted(self._only - wanted.keys())
+            if missing:
+                log.warning("asked to serve %s, but no such deployment exists (yet)", ", ".join(missing))
             for name in [n for n in self._pools if n not in wanted]:
                 log.warning("deployment %s was removed; no longer serving it", name)
                 await self._close(self._pools.pop(name).drain())
