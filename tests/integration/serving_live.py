@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -12,3 +14,12 @@ class LiveServer:
     url: str
     host: str
     port: int
+
+
+def eventually(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Wait for something the server brings about by itself (a deadline, not a timing assertion)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        time.sleep(0.05)

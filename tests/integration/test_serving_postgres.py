@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +13,9 @@ from modelport.demo import run_demo
 from modelport.registry import Registry
 from modelport.serving import create_app
 from modelport.settings import ServingSettings, Settings
-from tests.integration.serving_live import LiveServer
+from tests.integration.serving_live import LiveServer, eventually
 
 pytestmark = pytest.mark.postgres
-
-
-def _eventually(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
 
 
 def test_replicas_follow_promote_and_rollback(serve_app: Any, pg_settings: Settings, tmp_path: Path) -> None:
@@ -48,7 +38,7 @@ def test_replicas_follow_promote_and_rollback(serve_app: Any, pg_settings: Setti
 
     assert versions() == {"1"}
     control.promote(demo.model, 2, reason="replicas test")
-    _eventually(lambda: versions() == {"2"}, "both replicas serve v2")
+    eventually(lambda: versions() == {"2"}, "both replicas serve v2")
     control.rollback(demo.model)
-    _eventually(lambda: versions() == {"1"}, "both replicas are back on v1")
+    eventually(lambda: versions() == {"1"}, "both replicas are back on v1")
     control.store.close()

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from modelport.registry import Registry
 from modelport.serving import create_app
 from modelport.settings import ServingSettings, Settings
 from modelport.state import StateStore
-from tests.integration.serving_live import LiveServer
+from tests.integration.serving_live import LiveServer, eventually
 
 SRC = str(Path(modelport.__file__).resolve().parents[1])
 
@@ -39,14 +38,6 @@ def _cli(home: Path, *args: str) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-
-
-def _eventually(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -131,11 +122,11 @@ def test_promote_and_rollback_under_load_with_zero_failed_requests(
     for thread in threads:
         thread.start()
     try:
-        _eventually(lambda: len(answers) > 20, "traffic flowing on v1")
+        eventually(lambda: len(answers) > 20, "traffic flowing on v1")
         _cli(demo_home, "promote", "credit_risk", "2", "--reason", "integration test")
-        _eventually(lambda: {a[1] for a in answers[-20:]} == {"2"}, "every response on v2")
+        eventually(lambda: {a[1] for a in answers[-20:]} == {"2"}, "every response on v2")
         _cli(demo_home, "rollback", "credit_risk")
-        _eventually(lambda: {a[1] for a in answers[-20:]} == {"1"}, "every response back on v1")
+        eventually(lambda: {a[1] for a in answers[-20:]} == {"1"}, "every response back on v1")
     finally:
         stop.set()
         for thread in threads:
