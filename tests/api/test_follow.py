@@ -110,6 +110,14 @@ async def test_a_version_that_fails_to_load_leaves_the_old_one_serving(
     assert 'modelport_load_failures_total{deployment="clf",version="3"} 1.0' in metrics
     assert 'modelport_deployment_degraded{deployment="clf"} 1.0' in metrics
 
+    catalog.point("clf", "production", "1")  # roll back to the version still serving
+
+    async def healthy() -> bool:
+        return (await client.get("/health")).json()["status"] == "healthy"
+
+    await _eventually(healthy, "healthy again after the rollback")
+    assert 'modelport_deployment_degraded{deployment="clf"} 0.0' in (await client.get("/metrics")).text
+
 
 async def test_deployments_come_and_go(client: httpx.AsyncClient, catalog: MemoryCatalog) -> None:
     catalog.deploy("clf-shadow", "clf")

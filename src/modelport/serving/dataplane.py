@@ -146,8 +146,12 @@ class DataPlane:
         return Prediction(name, served, result)
 
     # -- following the control plane ------------------------------------------------------------
-    async def sync(self) -> None:
-        """Resolve every deployment's alias now; load, warm and swap in what changed."""
+    async def sync(self) -> bool:
+        """Resolve every deployment's alias now; load, warm and swap in what changed.
+
+        Returns True when the versions held in memory changed (loaded, swapped or dropped).
+        """
+        changed = False
         async with self._sync_lock:
             specs = await asyncio.to_thread(self.catalog.deployments)
             wanted = {s.name: s for s in specs if not self._only or s.name in self._only}
@@ -158,11 +162,13 @@ class DataPlane:
                 log.warning("deployment %s was removed; no longer serving it", name)
                 await self._close(self._pools.pop(name).drain())
                 self.metrics.set_loaded(name, "", [])
+                changed = True
             for spec in wanted.values():
-                await self._follow(spec)
+                changed |= await self._follow(spec)
             self.last_sync = datetime.now(UTC)
+        return changed
 
-    async def _follow(self, spec: DeploymentSpec) -> None:
+    async def _follow(self, spec: DeploymentSpec) -> bool:
         pool = self._pools.get(spec.name)
         if pool is None or pool.spec != spec:
             if pool is not None:
@@ -172,22 +178,29 @@ class DataPlane:
             version = await asyncio.to_thread(self.catalog.resolve, spec.model, spec.alias)
         except ModelportError as exc:
             self._fail(pool, f"{spec.model}@{spec.alias}", exc)
-            return
+            return False
         active = pool.active
         if active is not None and active.version == version:
-            return
+            self._recovered(pool)  # e.g. rolled back from a version that failed to load
+            return False
         served = pool.loaded(version)
         if served is None:
             try:
                 served = await self._load(pool, version)
             except Exception as exc:  # any load failure must leave the old version serving
                 self._fail(pool, version, exc)
-                return
+                return False
         await self._close(pool.swap(served))
-        self.metrics.degraded.labels(pool.name).set(0)
+        self._recovered(pool)
         self._publish(pool)
         old = f"v{active.version}" if active is not None else "nothing"
         log.info("deployment %s now serves %s v%s (was %s)", pool.name, spec.model, version, old)
+        return True
+
+    def _recovered(self, pool: ModelPool) -> None:
+        if pool.failure is not None:
+            pool.failure = None
+            self.metrics.degraded.labels(pool.name).set(0)
 
     async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
         model_name = pool.spec.model

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -24,10 +25,21 @@ log = logging.getLogger(__name__)
 
 
 class Follower:
-    """A background task driving ``DataPlane.sync``; ``start()`` and ``stop()`` from the lifespan."""
+    """A background task driving ``DataPlane.sync``; ``start()`` and ``stop()`` from the lifespan.
 
-    def __init__(self, plane: DataPlane, *, poll_interval_s: float = 0.5, resync_interval_s: float = 30.0):
+    ``after_sync`` runs after each sync that changed the versions held in memory.
+    """
+
+    def __init__(
+        self,
+        plane: DataPlane,
+        *,
+        poll_interval_s: float = 0.5,
+        resync_interval_s: float = 30.0,
+        after_sync: Callable[[], None] | None = None,
+    ):
         self._plane = plane
+        self._after_sync = after_sync
         self._poll = poll_interval_s
         self._resync = resync_interval_s
         self._revision: int | None = None
@@ -50,12 +62,14 @@ class Follower:
         if revision == self._revision and not due:
             return False
         try:
-            await self._plane.sync()
+            changed = await self._plane.sync()
         except Exception:
             log.exception("could not sync with the control plane; still serving the loaded versions")
             return False
         self._revision = revision
         self._synced_at = time.monotonic()
+        if changed and self._after_sync is not None:
+            self._after_sync()
         return True
 
     async def _run(self) -> None:

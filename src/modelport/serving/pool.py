@@ -110,7 +110,6 @@ class ModelPool:
         if self._pinned.get(served.version) is served:
             del self._pinned[served.version]
         self._active, self._previous = served, old_active
-        self.failure = None
         if old_previous is None or old_previous is served:
             return []
         return [old_previous]
