@@ -134,3 +134,34 @@ async def test_wrong_tensors_are_422_naming_the_input(
     error = response.json()["error"]
     assert error["code"] == "invalid_input"
     assert error["details"][0]["column"] == column
+
+
+async def test_matrix_with_a_nan_names_its_row_and_column(client: httpx.AsyncClient) -> None:
+    data = [1.0, 2.0, 3.0, 4.0, 5.0, float("nan"), 7.0, 8.0]
+    body = orjson.dumps({"inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP64", "data": data}]})
+    response = await client.post("/v2/models/clf/infer", content=body, headers={"content-type": "application/json"})
+    # orjson writes NaN as null (JSON has no NaN); a null in an FP64 tensor is NaN again.
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["details"][0]["column"] == "b"
+    binary = np.array(data).tobytes()
+    head = orjson.dumps(
+        {"inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP64", "parameters": {"binary_data_size": 64}}]}
+    )
+    response = await client.post(
+        "/v2/models/clf/infer", content=head + binary, headers={"inference-header-content-length": str(len(head))}
+    )
+    assert response.status_code == 422, response.text
+    detail = response.json()["error"]["details"][0]
+    assert (detail["row"], detail["column"]) == (1, "b")
+
+
+async def test_integer_matrix_is_accepted_for_double_columns(
+    client: httpx.AsyncClient, models: dict[str, Built]
+) -> None:
+    matrix = np.array([[1, 2, 3, 4], [0, -1, 2, 5]], dtype=np.int64)
+    payload = {"inputs": [{"name": "x", "shape": [2, 4], "datatype": "INT64", "data": matrix.ravel().tolist()}]}
+    response = await client.post("/v2/models/clf/infer", json=payload)
+    assert response.status_code == 200, response.text
+    predict = next(o for o in response.json()["outputs"] if o["name"] == "predict")
+    frame = pd.DataFrame(matrix.astype(float), columns=["a", "b", "c", "d"])
+    assert predict["data"] == models["clf_v1"].model.predict(frame).tolist()
