@@ -56,8 +56,10 @@ def create_app(
     ``loader`` turns a model directory into a predictor (default ``runtime.load_model``).
     """
     serving = settings.serving
+    owned_store = None  # a store this app opened is closed by this app
     if catalog is None:
-        store = store if store is not None else _open_store(settings)
+        if store is None:
+            store = owned_store = _open_store(settings)
         registry = registry if registry is not None else _open_registry(settings, store)
         catalog = RegistryCatalog(registry, store)
     if loader is None:
@@ -105,6 +107,8 @@ def create_app(
         finally:
             await follower.stop()
             await plane.aclose()
+            if owned_store is not None:
+                owned_store.close()
 
     app = FastAPI(
         title="modelport",
