@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev demo test lint format bench clean
+.PHONY: install install-dev demo demo-stop test lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-## make demo: the main job on the embedded default (nothing else running)
+## make demo: the main job on the embedded default (nothing else running): train, register, promote,
+## deploy, then serve in the background and print a working curl line. `make demo-stop` stops the server.
 demo: install
-	$(VENV)/bin/modelport demo $(DEMO_ARGS)
+	$(VENV)/bin/modelport demo --background $(DEMO_ARGS)
+
+demo-stop: install
+	$(VENV)/bin/modelport demo --stop
 
 ## make test: the whole suite (needs the machine's PostgreSQL and Redis)
 test: install-dev

@@ -35,3 +35,28 @@ def test_module_entry_point_lists_and_fails_cleanly(demo_home: Path) -> None:
     version = _run("--version", home=demo_home)
     assert version.returncode == 0
     assert version.stdout.startswith("modelport ")
+
+
+def test_demo_in_the_background_serves_the_printed_curl_and_stops(tmp_path: Path) -> None:
+    import shlex
+    import urllib.request
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
+    env.update(MODELPORT_HOME=str(tmp_path / "home"), MODELPORT_SERVING__PORT="0")
+    run = subprocess.run([sys.executable, "-m", "modelport", "demo", "--background"], env=env, capture_output=True,
+                         text=True, timeout=240, check=False)  # fmt: skip
+    try:
+        assert run.returncode == 0, run.stderr
+        curl = next(line.strip() for line in run.stdout.splitlines() if line.strip().startswith("curl "))
+        args = shlex.split(curl)
+        url, body = args[2], args[args.index("-d") + 1].encode()
+        request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer = orjson.loads(response.read())
+        assert answer["model_name"] == "credit_risk"
+        assert str(answer["model_version"]) == "1"
+        assert answer["predictions"][0] in (0, 1)
+    finally:
+        stop = subprocess.run([sys.executable, "-m", "modelport", "demo", "--stop"], env=env, capture_output=True,
+                              text=True, timeout=60, check=False)  # fmt: skip
+    assert "Stopped the demo server" in stop.stdout

@@ -32,10 +32,5 @@ def resolve_model(ref: str, registry: Callable[[], Registry]) -> ResolvedModel:
         folder = folder.resolve()
         return ResolvedModel(folder, folder.name, 0, folder.as_uri())
     opened = registry()
-    version = opened.resolve(ref)
-    return ResolvedModel(
-        opened.local_model_dir(version.name, version.version),
-        version.name,
-        version.version,
-        opened.model_uri(version.name, version.version),
-    )
+    version, model_dir = opened.local_version(ref)
+    return ResolvedModel(model_dir, version.name, version.version, opened.model_uri(version.name, version.version))

@@ -7,6 +7,7 @@ unreachable. Usage errors exit 2 as in every click program.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -64,5 +65,7 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
 ) -> None:
+    # MLflow announces its own database migrations at INFO when it is imported; a CLI user needs none of that.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     settings = Settings() if home is None else Settings(home=home)
     ctx.obj = CliState(settings=settings)

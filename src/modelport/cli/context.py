@@ -29,11 +29,6 @@ class CliState:
     @property
     def registry(self) -> Registry:
         if self._registry is None:
-            # MLflow announces its own database migrations at INFO; a CLI user needs none of that.
-            # Its logger is configured when mlflow is imported, so quiet it after the import.
-            import mlflow  # noqa: F401
-
-            logging.getLogger("mlflow").setLevel(logging.WARNING)
             logging.getLogger("alembic").setLevel(logging.WARNING)
             self._registry = Registry.open(self.settings, self.store)
         return self._registry

@@ -1,62 +1,106 @@
-"""``modelport demo``: the main job on the embedded default, from an empty folder."""
+"""``modelport demo``: the main job on the embedded default, from an empty folder.
+
+Trains and registers the demo model (reusing it on later runs), deploys it as ``credit_risk``
+following ``credit_risk@production``, then serves it: in the foreground by default, detached with
+``--background`` (``make demo``), or not at all with ``--no-serve``.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from contextlib import nullcontext, suppress
+from typing import Annotated, Any
 
 import typer
 
-from modelport.cli.context import registry_from, settings_from
+from modelport.cli.background import start_background, stop_background
+from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, print_json
-from modelport.demo import run_demo
+from modelport.cli.serve import announcement, start_serving
+from modelport.demo import DEMO_MODEL, DemoResult, run_demo
+from modelport.errors import AlreadyExists
+from modelport.settings import Settings
 
 __all__ = ["demo"]
+
+
+def _example_row(result: DemoResult) -> dict[str, Any]:
+    import pyarrow.csv as pacsv
+
+    table = pacsv.read_csv(result.data_dir / "credit_to_score.csv").slice(0, 1)
+    return {name: column[0].as_py() for name, column in zip(table.column_names, table.columns, strict=True)}
+
+
+def _print_registry_part(result: DemoResult, registry_uri: str) -> None:
+    verb = "Reused" if result.reused else "Registered"
+    for kind, version in sorted(result.versions.items(), key=lambda kv: kv[1]):
+        acc = f" (accuracy {result.accuracy[kind]:.3f})" if kind in result.accuracy else ""
+        console.print(f"{verb} {result.model} version {version}: {kind.replace('_', ' ')}{acc}")
+    console.print(f"production → version {result.production}; deployment {DEMO_MODEL} follows it")
+    console.print(f"Registry: {registry_uri}\nData: {result.data_dir}")
+    gb = result.versions["gradient_boosting"]
+    console.print("\nTry next:")
+    for line in (
+        f"modelport versions {result.model}",
+        f"modelport describe {result.model} {gb}",
+        f"modelport promote {result.model} {gb} --reason 'better accuracy'   # servers follow within 2 s",
+        f"modelport rollback {result.model}",
+        f"modelport history {result.model}",
+        f"modelport batch score {result.model}@production {result.data_dir / 'credit_to_score.csv'} scores.parquet",
+    ):
+        console.print(f"  {line}", markup=False)
 
 
 def demo(
     ctx: typer.Context,
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Stop after the registry part (for scripts).")] = False,
+    background: Annotated[
+        bool, typer.Option("--background", help="Serve detached and return (stop with --stop).")
+    ] = False,
+    stop: Annotated[bool, typer.Option("--stop", help="Stop a server started with --background.")] = False,
     json_output: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
 ) -> None:
-    """Train a credit-risk model in two versions, register both, promote version 1 to production."""
-    settings = settings_from(ctx)
-    registry = registry_from(ctx)
-    with console.status("Training and registering the demo models…", spinner="dots") if not json_output else _null():
-        result = run_demo(registry, settings.resolved_home / "demo")
-    if json_output:
-        print_json(
-            {
-                "model": result.model,
-                "versions": result.versions,
-                "production": result.production,
-                "reused": result.reused,
-                "data_dir": str(result.data_dir),
-                "registry_uri": registry.tracking_uri,
-            }
-        )
+    """Train a credit-risk model in two versions, register both, promote v1, deploy and serve it."""
+    settings: Settings = settings_from(ctx)
+    if stop:
+        pid = stop_background(settings)
+        console.print(f"Stopped the demo server (pid {pid})" if pid else "No demo server was running")
         return
-    verb = "Reused" if result.reused else "Registered"
-    for kind, version in sorted(result.versions.items(), key=lambda kv: kv[1]):
-        acc = f" (accuracy {result.accuracy[kind]:.3f})" if kind in result.accuracy else ""
-        console.print(f"{verb} {result.model} version {version}: {kind.replace('_', ' ')}{acc}")
-    console.print(f"production → version {result.production}")
-    console.print(f"Registry: {registry.tracking_uri}\nData: {result.data_dir}")
-    console.print("\nTry next:")
-    gb = result.versions["gradient_boosting"]
-    for line in (
-        f"modelport versions {result.model}",
-        f"modelport describe {result.model} {gb}",
-        f"modelport promote {result.model} {gb} --reason 'better accuracy'",
-        f"modelport rollback {result.model}",
-        f"modelport history {result.model}",
-    ):
-        console.print(f"  {line}", markup=False)
-    del no_serve  # serving arrives with `modelport serve`; until then the demo is the registry part
-
-
-class _null:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: object) -> None:
-        return None
+    registry = registry_from(ctx)
+    status = console.status("Training and registering the demo models…") if not json_output else nullcontext()
+    with status:
+        result = run_demo(registry, settings.resolved_home / "demo")
+    with suppress(AlreadyExists):
+        store_from(ctx).create_deployment(DEMO_MODEL, DEMO_MODEL, "production")
+    example = _example_row(result)
+    summary: dict[str, Any] = {
+        "model": result.model,
+        "versions": result.versions,
+        "production": result.production,
+        "reused": result.reused,
+        "deployment": DEMO_MODEL,
+        "data_dir": str(result.data_dir),
+        "registry_uri": registry.tracking_uri,
+    }
+    if not json_output:
+        _print_registry_part(result, registry.tracking_uri)
+    if no_serve:
+        if json_output:
+            print_json(summary)
+        return
+    if background:
+        with console.status("Starting the server…") if not json_output else nullcontext():
+            server = start_background(settings, DEMO_MODEL)
+        if json_output:
+            print_json({**summary, "url": server.url, "pid": server.pid, "log": str(server.log)})
+            return
+        console.print()
+        for line in announcement(server.url, DEMO_MODEL, example):
+            console.print(line, markup=False)
+        console.print(f"\nThe server runs in the background (pid {server.pid}, log {server.log}).")
+        console.print("Stop it with: modelport demo --stop", markup=False)
+        return
+    console.print()
+    start_serving(
+        settings.model_copy(update={"serving": settings.serving.model_copy(update={"default_deployment": DEMO_MODEL})}),
+        example=example,
+    )

@@ -62,14 +62,22 @@ class Registry:
     """Registered models, their versions and aliases, and the audit history of every change."""
 
     def __init__(self, settings: Settings, store: StateStore) -> None:
-        from mlflow import MlflowClient
-
         self._settings = settings
         self._store = store
         self._uri = settings.resolved_registry_uri
-        if self._uri.startswith("sqlite:///"):
-            Path(self._uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        self._client = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
+        self._mlflow_client: Any = None
+
+    @property
+    def _client(self) -> Any:
+        # Built on first use: importing MLflow and opening its store costs seconds, and a batch run
+        # of a version already on disk needs neither (see ``local_version``).
+        if self._mlflow_client is None:
+            from mlflow import MlflowClient
+
+            if self._uri.startswith("sqlite:///"):
+                Path(self._uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self._mlflow_client = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
+        return self._mlflow_client
 
     @classmethod
     def open(cls, settings: Settings, store: StateStore | None = None) -> Registry:
@@ -174,6 +182,34 @@ class Registry:
             return ModelVersionRef(name=name, version=version)
         assert alias is not None
         return ModelVersionRef(name=name, version=self.alias_version(name, alias), alias=alias)
+
+    def local_version(self, ref: str) -> tuple[ModelVersionRef, Path]:
+        """Resolve ``ref`` and return the version's local model folder.
+
+        When modelport's own records answer (the alias as modelport last moved it, a version it
+        registered and never deleted, already downloaded to the cache) MLflow is not touched at all;
+        otherwise this is ``resolve`` followed by ``local_model_dir``.
+        """
+        known = self._from_records(ref)
+        if known is not None:
+            return known
+        resolved = self.resolve(ref)
+        return resolved, self.local_model_dir(resolved.name, resolved.version)
+
+    def _from_records(self, ref: str) -> tuple[ModelVersionRef, Path] | None:
+        name, version, alias = parse_ref(ref)
+        if version is None:
+            assert alias is not None
+            version = self._store.aliases(name).get(alias)
+            if version is None:
+                return None
+        history = self._store.history(name)
+        registered = any(e.action == "register" and e.to_version == version for e in history)
+        deleted = any(e.action == "delete" and e.from_version == version for e in history)
+        cached = list((self._settings.cache_dir / "models" / name).glob(f"{version}-*/MLmodel"))
+        if not registered or deleted or len(cached) != 1:
+            return None
+        return ModelVersionRef(name=name, version=version, alias=alias), cached[0].parent
 
     def model_uri(self, name: str, version: int) -> str:
         return f"models:/{name}/{version}"

@@ -16,10 +16,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from modelport.errors import InvalidInput, InvalidSource, MissingSignature
+from modelport.errors import InvalidInput, InvalidSource
 from modelport.runtime.cache import ConversionCache, model_key
 from modelport.runtime.conversion import ConversionFailed, convert, plans_for
 from modelport.runtime.features import Features
+from modelport.runtime.mlmodel import read_mlmodel
 from modelport.runtime.native import NativePredictor, PyfuncPredictor
 from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.parity import ParityReport, check_parity
@@ -78,12 +79,10 @@ def load_model(
     Raises :class:`~modelport.errors.InvalidSource` when the directory is not a loadable MLflow model.
     """
     model_dir = Path(model_dir)
-    meta = _read_mlmodel(model_dir)
-    if meta.signature is None:
-        raise MissingSignature(f"{model_dir} has no input signature")
-    schema = InputSchema.from_mlflow_signature(meta.signature)
+    meta = read_mlmodel(model_dir)
+    schema = InputSchema(meta.columns)
     sample, sample_features = _read_sample(model_dir, schema)
-    flavor = next((name for name in meta.flavors if name != "python_function"), "python_function")
+    flavor = meta.flavor
     origin = _Origin(schema, flavor, sample, sample_features)
 
     if flavor == "onnx" and "onnx" in prefer:
@@ -206,17 +205,6 @@ def _compile(
         None,
         ParityReport(last.rows, False, last.max_abs_diff, last.label_agreement, reason, candidate="onnx"),
     )
-
-
-def _read_mlmodel(model_dir: Path) -> Any:
-    from mlflow.models import Model
-
-    if not (model_dir / "MLmodel").is_file():
-        raise InvalidSource(f"{model_dir} is not an MLflow model directory (no MLmodel file)")
-    try:
-        return Model.load(str(model_dir / "MLmodel"))
-    except Exception as exc:
-        raise InvalidSource(f"cannot read {model_dir / 'MLmodel'}: {exc}") from exc
 
 
 def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pd.DataFrame | None, Features | None]:
