@@ -8,7 +8,7 @@ following ``credit_risk@production``, then serves it: in the foreground by defau
 from __future__ import annotations
 
 from contextlib import nullcontext, suppress
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,11 +16,15 @@ from modelport.cli.background import start_background, stop_background
 from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, print_json
 from modelport.cli.serve import announcement, start_serving
-from modelport.demo import DEMO_MODEL, DemoResult, run_demo
 from modelport.errors import AlreadyExists
 from modelport.settings import Settings
 
+if TYPE_CHECKING:
+    from modelport.demo import DemoResult
+
 __all__ = ["demo"]
+
+DEMO_MODEL = "credit_risk"  # the model and the deployment the demo makes (modelport.demo.DEMO_MODEL)
 
 
 def _example_row(result: DemoResult) -> dict[str, Any]:
@@ -65,6 +69,8 @@ def demo(
         pid = stop_background(settings)
         console.print(f"Stopped the demo server (pid {pid})" if pid else "No demo server was running")
         return
+    from modelport.demo import run_demo  # trains models: numpy, pandas, scikit-learn only when asked
+
     registry = registry_from(ctx)
     status = console.status("Training and registering the demo models…") if not json_output else nullcontext()
     with status:

@@ -17,9 +17,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from modelport.errors import (
     AliasNotFound,
@@ -36,6 +34,9 @@ from modelport.registry.versions import version_info
 from modelport.settings import Settings
 from modelport.state import StateStore, StateTransaction
 from modelport.types import HistoryAction, HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Registry"]
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from modelport.errors import InvalidSample
 from modelport.types import SAMPLE_FILENAME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SAMPLE_FILENAME", "read_sample"]
 

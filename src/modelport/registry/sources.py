@@ -10,13 +10,15 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from modelport.errors import InvalidSample, InvalidSource, MissingSignature
 from modelport.registry.samples import SAMPLE_FILENAME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["PICKLE_SUFFIXES", "PreparedModel", "prepare_source"]
 

@@ -7,11 +7,11 @@ Silent coercion is how a model ends up scoring garbage without anyone noticing.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Sequence
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 
 #: Marks a value absent from a record (distinct from an explicit null).
 MISSING: Final = object()
@@ -34,7 +34,10 @@ Problems = list[tuple[int, str]]
 
 
 def is_null(value: Any) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
+    if value is None:
+        return True
+    pd = sys.modules.get("pandas")  # pd.NA / pd.NaT exist only once pandas is loaded
+    if pd is not None and (value is pd.NA or value is pd.NaT):
         return True
     return isinstance(value, float | np.floating) and math.isnan(value)
 

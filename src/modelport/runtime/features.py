@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 if TYPE_CHECKING:
     from modelport.runtime.schema import InputSchema
@@ -61,6 +63,8 @@ class Features:
 
     def to_pandas(self) -> pd.DataFrame:
         """A DataFrame in signature order with the signature's dtypes (strings as ``object``)."""
+        import pandas as pd
+
         return pd.DataFrame(self._columns, copy=False)
 
     def slice(self, start: int, stop: int) -> Features:

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -27,6 +26,9 @@ from modelport.runtime.parity import ParityReport, check_parity
 from modelport.runtime.predictor import ClassifierPredictor, Predictor
 from modelport.runtime.schema import InputSchema
 from modelport.types import SAMPLE_FILENAME
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SAMPLE_FILE", "LoadedModel", "load_model"]
 
@@ -50,10 +52,16 @@ class LoadedModel:
     classes: tuple[Any, ...] | None
     parity: ParityReport | None
     """Why ONNX was (not) chosen; None when ONNX was never in question."""
-    sample: pd.DataFrame | None
+    sample_table: pa.Table | None
+    """The registration sample as kept on disk (``sample`` gives it as a DataFrame)."""
     cache_hit: bool = False
     """True when the ONNX verdict came from ``cache_dir`` instead of a fresh conversion."""
     sample_features: Features | None = field(default=None, repr=False)
+
+    @property
+    def sample(self) -> pd.DataFrame | None:
+        """The registration sample; converted on demand so a load never pays for pandas it does not use."""
+        return None if self.sample_table is None else self.sample_table.to_pandas()
 
     @property
     def kind(self) -> str:
@@ -139,7 +147,7 @@ class _Origin:
 
     schema: InputSchema
     flavor: str
-    sample: pd.DataFrame | None
+    sample: pa.Table | None
     sample_features: Features | None
 
     def loaded(
@@ -207,17 +215,17 @@ def _compile(
     )
 
 
-def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pd.DataFrame | None, Features | None]:
+def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pa.Table | None, Features | None]:
     """The registration sample and its valid rows; an unusable sample is ignored, not fatal."""
     path = model_dir / SAMPLE_FILE
     if not path.is_file():
         return None, None
     try:
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # not read_table: that imports all of pyarrow.dataset
         features, _rejected = schema.from_arrow(table.select([n for n in table.column_names if n in schema.names]))
     except (OSError, pa.ArrowException, InvalidInput):
         return None, None
-    return table.to_pandas(), features
+    return table, features
 
 
 def _load_pyfunc(model_dir: Path) -> Any:

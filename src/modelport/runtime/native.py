@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from modelport.runtime.features import Features
 from modelport.runtime.result import PredictionResult, empty_result
@@ -63,7 +63,8 @@ class PyfuncPredictor:
 
 def as_1d(output: Any) -> np.ndarray:
     """Flatten a single-column output (Series, one-column frame or ``n x 1`` array) to 1-D."""
-    if isinstance(output, pd.DataFrame | pd.Series):
+    pd = sys.modules.get("pandas")  # an output can only be a pandas object if pandas is loaded
+    if pd is not None and isinstance(output, pd.DataFrame | pd.Series):
         output = output.to_numpy()
     array = np.asarray(output)
     if array.ndim == 2 and array.shape[1] == 1:

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from modelport.errors import InvalidInput, InvalidSource
 from modelport.runtime._coerce import MISSING, NUMERIC_TYPES, NUMPY_DTYPES, coerce_column
 from modelport.runtime.features import Features
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["ColumnSpec", "InputSchema", "RowError"]
 

@@ -2,20 +2,21 @@
 
 Several servers may start together against one fresh database; the upgrade runs under a lock
 (PostgreSQL advisory lock, or a lock file next to a SQLite database) so exactly one applies it.
+Alembic itself is imported only when an upgrade is due: the everyday check (is the database at the
+head revision?) reads the scripts' revision ids and one row, which keeps every CLI call fast.
 """
 
 from __future__ import annotations
 
 import fcntl
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 
 __all__ = ["HEAD_LOCK_ID", "upgrade_to_head"]
 
@@ -23,7 +24,12 @@ _MIGRATIONS = Path(__file__).with_name("migrations")
 HEAD_LOCK_ID = 0x6D6F64656C706F72  # "modelpor": the advisory lock id of migrations
 
 
-def _config(connection: sa.Connection | None = None) -> Config:
+_REVISION = re.compile(r'^(down_revision|revision) = (?:"([^"]*)"|None)', re.MULTILINE)
+
+
+def _config(connection: sa.Connection | None = None) -> Any:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     if connection is not None:
@@ -31,15 +37,27 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return cfg
 
 
+@cache
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(_config()).get_current_head()
-    assert head is not None
-    return head
+    """The newest revision of the migration scripts: the one no other script revises."""
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (_MIGRATIONS / "versions").glob("*.py"):
+        for kind, value in _REVISION.findall(script.read_text(encoding="utf-8")):
+            if value:
+                (revisions if kind == "revision" else revised).add(value)
+    heads = revisions - revised
+    if len(heads) != 1:
+        raise RuntimeError(f"the state migrations must have exactly one head, found {sorted(heads)}")
+    return heads.pop()
 
 
 def current_revision(engine: sa.Engine) -> str | None:
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        found = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        return None if found is None else str(found)
 
 
 @contextmanager
@@ -72,5 +90,7 @@ def upgrade_to_head(engine: sa.Engine) -> None:
     with _migration_lock(engine):
         if current_revision(engine) == head:  # another process did it while we waited
             return
+        from alembic import command
+
         with engine.begin() as conn:
             command.upgrade(_config(conn), "head")

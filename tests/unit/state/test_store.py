@@ -100,3 +100,11 @@ def test_deployments(store: StateStore) -> None:
     store.delete_deployment("credit")
     with pytest.raises(DeploymentNotFound):
         store.get_deployment("credit")
+
+
+def test_the_cheap_head_check_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from modelport.state.migrate import _config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(_config()).get_current_head()
