@@ -1,0 +1,63 @@
+"""Deployment strategies: traffic policies, their revisions, the rollout controller and the reports.
+
+Policies are pure values (``choose(key)``); :class:`Rollouts` changes them in the state store;
+:class:`RolloutController` advances canaries from the outcomes every replica reports through
+:class:`OutcomeRecorder`; the analysis and statistics are pure functions.
+"""
+
+from modelport.deployments.abstats import Comparison, compare_arms
+from modelport.deployments.analysis import LATENCY_BOUNDS_MS, Decision, VersionStats, analyze_canary
+from modelport.deployments.controller import CONTROLLER_ACTOR, RolloutController
+from modelport.deployments.keys import DEFAULT_KEY_HEADER, KeySource, bucket
+from modelport.deployments.policy import (
+    ABPolicy,
+    BlueGreenPolicy,
+    CanaryPolicy,
+    CanaryThresholds,
+    Policy,
+    ShadowPolicy,
+    SinglePolicy,
+    Variant,
+    policy_from_json,
+)
+from modelport.deployments.recorder import OutcomeRecorder
+from modelport.deployments.reports import ab_report, deployment_history, rollout_status, shadow_report
+from modelport.deployments.rollouts import CurrentPolicy, Rollouts
+from modelport.deployments.shadow import RowComparison, ShadowReport, compare_results, summarize_shadow
+from modelport.deployments.undo import UndoPlan, plan_undo
+
+__all__ = [
+    "CONTROLLER_ACTOR",
+    "DEFAULT_KEY_HEADER",
+    "LATENCY_BOUNDS_MS",
+    "ABPolicy",
+    "BlueGreenPolicy",
+    "CanaryPolicy",
+    "CanaryThresholds",
+    "Comparison",
+    "CurrentPolicy",
+    "Decision",
+    "KeySource",
+    "OutcomeRecorder",
+    "Policy",
+    "RolloutController",
+    "Rollouts",
+    "RowComparison",
+    "ShadowPolicy",
+    "ShadowReport",
+    "SinglePolicy",
+    "UndoPlan",
+    "Variant",
+    "VersionStats",
+    "ab_report",
+    "analyze_canary",
+    "bucket",
+    "compare_arms",
+    "compare_results",
+    "deployment_history",
+    "plan_undo",
+    "policy_from_json",
+    "rollout_status",
+    "shadow_report",
+    "summarize_shadow",
+]
