@@ -50,7 +50,12 @@ def _betainc(a: float, b: float, x: float) -> float:
 
 def t_cdf(t: float, df: float) -> float:
     """P(T <= t) for Student's t with ``df`` (possibly fractional) degrees of freedom."""
-    tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t * t))
+    t2 = t * t
+    if t2 < df:
+        # Near the centre df / (df + t²) rounds to 1; the complementary form keeps full precision.
+        tail = 0.5 - 0.5 * _betainc(0.5, df / 2.0, t2 / (df + t2))
+    else:
+        tail = 0.5 * _betainc(df / 2.0, 0.5, df / (df + t2))
     return 1.0 - tail if t > 0 else tail
 
 
