@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def test_a_canary_key_on_the_candidate_stays_there_as_the_weight_grows() -> None
         if policy.last_step:
             break
         policy = policy.advanced()
-    assert all(a <= b for a, b in zip(chosen, chosen[1:], strict=False))
+    assert all(a <= b for a, b in itertools.pairwise(chosen))
     assert [round(len(c) / len(KEYS), 2) for c in chosen] == pytest.approx([0.05, 0.25, 0.5, 1.0], abs=0.015)
     with pytest.raises(InvalidRequest, match="last step"):
         policy.advanced()
