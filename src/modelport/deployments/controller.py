@@ -98,6 +98,7 @@ class RolloutController:
 
     def _act(self, name: str, revision: PolicyRevision, policy: CanaryPolicy, decision: Decision) -> None:
         store = self._store.policies
+        now = self._clock()
         if decision.action == "advance":
             nxt = policy.advanced()
             store.append(
@@ -107,6 +108,7 @@ class RolloutController:
                 actor=CONTROLLER_ACTOR,
                 reason=decision.reason,
                 expect=revision.id,
+                now=now,
             )
         elif decision.action == "promote":
             self._check_current(name, revision)

@@ -3,7 +3,8 @@
 The last change to what a deployment serves is either its newest policy revision not yet undone,
 or the newest not-yet-undone promotion of the alias it follows — whichever came later. A canary's
 step revisions belong to the canary: undoing one of them returns to the policy in force before the
-canary started, never to an intermediate weight.
+canary started, never to an intermediate weight; and undoing what ended a canary (its promotion's
+policy change, an abort) never resumes the canary.
 """
 
 from __future__ import annotations
@@ -41,6 +42,15 @@ def _rollout_start(revisions: Sequence[PolicyRevision], index: int) -> int:
     return start
 
 
+def _restore_index(revisions: Sequence[PolicyRevision], index: int) -> int:
+    """Index of the revision whose policy undoing ``revisions[index]`` restores (-1: the alias alone)."""
+    before = _rollout_start(revisions, index) - 1
+    if before >= 0 and revisions[before].kind == "canary":
+        # A canary is a transient state (the controller would only resume it): skip past its start.
+        before = _rollout_start(revisions, before) - 1
+    return before
+
+
 def plan_undo(
     revisions: Sequence[PolicyRevision],
     model_history: Sequence[HistoryEntry],
@@ -60,7 +70,7 @@ def plan_undo(
         index = candidates[-1]
         revision = revisions[index]
         if last_promotion is None or revision.time > last_promotion.time:
-            start = _rollout_start(revisions, index)
-            restore = revisions[start - 1].policy if start > 0 else {"kind": "single"}
+            before = _restore_index(revisions, index)
+            restore = revisions[before].policy if before >= 0 else {"kind": "single"}
             return UndoPlan(revision=revision, restore=restore)
     return UndoPlan(alias_promotion=last_promotion)
