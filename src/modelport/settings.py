@@ -13,13 +13,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["RolloutSettings", "RuntimeSettings", "ServingSettings", "Settings"]
+__all__ = ["RolloutSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
 
 
-class ServingSettings(BaseModel):
-    """How ``modelport serve`` listens and protects itself."""
+class Section(BaseModel):
+    """Base of every nested section: field docstrings become descriptions (and docs/configuration.md)."""
 
     model_config = ConfigDict(use_attribute_docstrings=True)
+
+
+class ServingSettings(Section):
+    """How ``modelport serve`` listens and protects itself."""
 
     host: str = "127.0.0.1"
     """Address to bind. Binding anything but loopback makes predict routes require an API key."""
@@ -29,7 +33,7 @@ class ServingSettings(BaseModel):
     """Worker processes sharing the port."""
 
 
-class RuntimeSettings(BaseModel):
+class RuntimeSettings(Section):
     """How model versions are turned into predictors (``modelport.runtime``)."""
 
     prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
@@ -42,10 +46,8 @@ class RuntimeSettings(BaseModel):
     """Longest a request waits for others to join its batch while another batch is running."""
 
 
-class RolloutSettings(BaseModel):
+class RolloutSettings(Section):
     """How servers report outcomes and run the rollout controller (``modelport.deployments``)."""
-
-    model_config = ConfigDict(use_attribute_docstrings=True)
 
     flush_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
     """How often each server writes its per-version outcome counters to the state store."""

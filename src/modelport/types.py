@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 __all__ = [
+    "SAMPLE_FILENAME",
     "ApiKey",
     "ColumnInfo",
     "Deployment",
@@ -17,6 +18,9 @@ __all__ = [
     "ModelVersionInfo",
     "ModelVersionRef",
 ]
+
+# The rows kept with every registered version (parity checks, warm-up), beside its MLmodel file.
+SAMPLE_FILENAME = "modelport_sample.parquet"
 
 HistoryAction = Literal["register", "promote", "rollback", "delete"]
 KeyScope = Literal["predict", "admin"]

@@ -34,8 +34,8 @@ from modelport.registry.rollback import plan_rollback
 from modelport.registry.sources import prepare_source
 from modelport.registry.versions import version_info
 from modelport.settings import Settings
-from modelport.state import StateStore
-from modelport.types import HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
+from modelport.state import StateStore, StateTransaction
+from modelport.types import HistoryAction, HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
 
 __all__ = ["Registry"]
 
@@ -314,24 +314,7 @@ class Registry:
         alias = normalize_alias(alias)
         self._model_version(name, version)
         with self._store.locked(f"model:{name}") as tx:
-            current = self._current_alias(name, alias)
-            with _mlflow_errors(f"promoting {name}/{version}"):
-                self._move_alias(name, alias, version)
-            try:
-                tx.set_alias(name, alias, version)
-                entry_id = tx.append_history(
-                    model=name,
-                    action="promote",
-                    actor=self._actor(),
-                    alias=alias,
-                    from_version=current,
-                    to_version=version,
-                    reason=reason,
-                )
-                tx.bump_revision()
-            except BaseException:
-                self._restore_alias(name, alias, current)
-                raise
+            entry_id = self._move_and_record(tx, name, alias, version, action="promote", reason=reason)
         return self._entry(name, entry_id)
 
     def rollback(self, name: str, *, alias: str = DEFAULT_ALIAS, reason: str | None = None) -> HistoryEntry:
@@ -341,26 +324,43 @@ class Registry:
         with self._store.locked(f"model:{name}") as tx:
             plan = plan_rollback(tx.history(name), tx.undone_ids(name), name, alias)
             self._model_version(name, plan.target_version)
-            current = self._current_alias(name, alias)
-            with _mlflow_errors(f"rolling back {name}@{alias}"):
-                self._move_alias(name, alias, plan.target_version)
-            try:
-                tx.set_alias(name, alias, plan.target_version)
-                entry_id = tx.append_history(
-                    model=name,
-                    action="rollback",
-                    actor=self._actor(),
-                    alias=alias,
-                    from_version=current,
-                    to_version=plan.target_version,
-                    reason=reason,
-                    undoes=plan.undoes.id,
-                )
-                tx.bump_revision()
-            except BaseException:
-                self._restore_alias(name, alias, current)
-                raise
+            entry_id = self._move_and_record(
+                tx, name, alias, plan.target_version, action="rollback", reason=reason, undoes=plan.undoes.id
+            )
         return self._entry(name, entry_id)
+
+    def _move_and_record(
+        self,
+        tx: StateTransaction,
+        name: str,
+        alias: str,
+        version: int,
+        *,
+        action: HistoryAction,
+        reason: str | None,
+        undoes: int | None = None,
+    ) -> int:
+        """Move the MLflow alias, then record it; if recording fails, put the alias back."""
+        current = self._current_alias(name, alias)
+        with _mlflow_errors(f"moving {name}@{alias} to version {version}"):
+            self._move_alias(name, alias, version)
+        try:
+            tx.set_alias(name, alias, version)
+            entry_id = tx.append_history(
+                model=name,
+                action=action,
+                actor=self._actor(),
+                alias=alias,
+                from_version=current,
+                to_version=version,
+                reason=reason,
+                undoes=undoes,
+            )
+            tx.bump_revision()
+        except BaseException:
+            self._restore_alias(name, alias, current)
+            raise
+        return entry_id
 
     def delete(self, name: str, version: int, *, force: bool = False, reason: str | None = None) -> HistoryEntry:
         """Delete a version; refuse while an alias points at it unless ``force``."""

@@ -10,10 +10,9 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from modelport.errors import InvalidSample
+from modelport.types import SAMPLE_FILENAME
 
 __all__ = ["SAMPLE_FILENAME", "read_sample"]
-
-SAMPLE_FILENAME = "modelport_sample.parquet"
 
 
 def read_sample(path: Path, max_rows: int) -> pd.DataFrame:

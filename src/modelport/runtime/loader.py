@@ -25,10 +25,11 @@ from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.parity import ParityReport, check_parity
 from modelport.runtime.predictor import ClassifierPredictor, Predictor
 from modelport.runtime.schema import InputSchema
+from modelport.types import SAMPLE_FILENAME
 
 __all__ = ["SAMPLE_FILE", "LoadedModel", "load_model"]
 
-SAMPLE_FILE = "modelport_sample.parquet"
+SAMPLE_FILE = SAMPLE_FILENAME  # written by the registry at registration
 """Rows kept beside ``MLmodel`` at registration, used for parity checks and warm-up."""
 _WARM_UP_ROWS = 64
 _NO_SAMPLE = "no sample rows kept with the model: parity cannot be checked, so ONNX is not used"
