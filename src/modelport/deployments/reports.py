@@ -47,7 +47,7 @@ def rollout_status(rollouts: Rollouts, name: str, *, now: datetime | None = None
 
 
 def deployment_history(rollouts: Rollouts, name: str) -> list[dict[str, Any]]:
-    """Policy revisions, controller decisions and the followed alias's moves, oldest first."""
+    """Policy revisions, controller decisions and the followed alias's moves since it was created, oldest first."""
     deployment = rollouts.deployment(name)
     events: list[tuple[datetime, int, dict[str, Any]]] = []
     for r in rollouts.store.policies.revisions(name):
@@ -55,7 +55,7 @@ def deployment_history(rollouts: Rollouts, name: str) -> list[dict[str, Any]]:
     for d in rollouts.store.policies.decisions(name):
         events.append((d.time, 1, {"type": "decision", **d.to_dict()}))
     for e in rollouts.store.history(deployment.model):
-        if e.alias == deployment.alias and e.action in ("promote", "rollback"):
+        if e.alias == deployment.alias and e.action in ("promote", "rollback") and e.time >= deployment.created:
             events.append((e.time, 2, {"type": "alias", **e.to_dict()}))
     return [e for _, _, e in sorted(events, key=lambda t: (t[0], t[1]))]
 
