@@ -23,6 +23,7 @@ from modelport.deployments.policy import (
 from modelport.deployments.recorder import OutcomeRecorder
 from modelport.deployments.reports import ab_report, deployment_history, rollout_status, shadow_report
 from modelport.deployments.rollouts import CurrentPolicy, Rollouts
+from modelport.deployments.router import PolicyTable, Route, request_key
 from modelport.deployments.shadow import RowComparison, ShadowReport, compare_results, summarize_shadow
 from modelport.deployments.undo import UndoPlan, plan_undo
 
@@ -40,8 +41,10 @@ __all__ = [
     "KeySource",
     "OutcomeRecorder",
     "Policy",
+    "PolicyTable",
     "RolloutController",
     "Rollouts",
+    "Route",
     "RowComparison",
     "ShadowPolicy",
     "ShadowReport",
@@ -57,6 +60,7 @@ __all__ = [
     "deployment_history",
     "plan_undo",
     "policy_from_json",
+    "request_key",
     "rollout_status",
     "shadow_report",
     "summarize_shadow",
