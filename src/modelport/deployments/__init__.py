@@ -6,8 +6,10 @@ Policies are pure values (``choose(key)``); :class:`Rollouts` changes them in th
 """
 
 from modelport.deployments.abstats import Comparison, compare_arms
+from modelport.deployments.agent import RolloutAgent
 from modelport.deployments.analysis import LATENCY_BOUNDS_MS, Decision, VersionStats, analyze_canary
 from modelport.deployments.controller import CONTROLLER_ACTOR, RolloutController
+from modelport.deployments.feedback import record_feedback
 from modelport.deployments.keys import DEFAULT_KEY_HEADER, KeySource, bucket
 from modelport.deployments.policy import (
     ABPolicy,
@@ -42,6 +44,7 @@ __all__ = [
     "OutcomeRecorder",
     "Policy",
     "PolicyTable",
+    "RolloutAgent",
     "RolloutController",
     "Rollouts",
     "Route",
@@ -60,6 +63,7 @@ __all__ = [
     "deployment_history",
     "plan_undo",
     "policy_from_json",
+    "record_feedback",
     "request_key",
     "rollout_status",
     "shadow_report",
