@@ -8,20 +8,12 @@ Policies are pure values (``choose(key)``); :class:`Rollouts` changes them in th
 from modelport.deployments.abstats import Comparison, compare_arms
 from modelport.deployments.agent import RolloutAgent
 from modelport.deployments.analysis import LATENCY_BOUNDS_MS, Decision, VersionStats, analyze_canary
+from modelport.deployments.canary import CanaryPolicy, CanaryThresholds
+from modelport.deployments.codec import policy_from_json
 from modelport.deployments.controller import CONTROLLER_ACTOR, RolloutController
 from modelport.deployments.feedback import record_feedback
 from modelport.deployments.keys import DEFAULT_KEY_HEADER, KeySource, bucket
-from modelport.deployments.policy import (
-    ABPolicy,
-    BlueGreenPolicy,
-    CanaryPolicy,
-    CanaryThresholds,
-    Policy,
-    ShadowPolicy,
-    SinglePolicy,
-    Variant,
-    policy_from_json,
-)
+from modelport.deployments.policy import ABPolicy, BlueGreenPolicy, Policy, ShadowPolicy, SinglePolicy, Variant
 from modelport.deployments.recorder import OutcomeRecorder
 from modelport.deployments.reports import ab_report, deployment_history, rollout_status, shadow_report
 from modelport.deployments.rollouts import CurrentPolicy, Rollouts

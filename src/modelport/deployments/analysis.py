@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from modelport.deployments.policy import CanaryPolicy
+from modelport.deployments.canary import CanaryPolicy
 from modelport.state import OutcomeCounts
 
 __all__ = ["LATENCY_BOUNDS_MS", "Decision", "VersionStats", "analyze_canary"]

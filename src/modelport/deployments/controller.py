@@ -13,7 +13,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from modelport.deployments.analysis import Decision, analyze_canary
-from modelport.deployments.policy import CanaryPolicy, policy_from_json
+from modelport.deployments.canary import CanaryPolicy
+from modelport.deployments.codec import policy_from_json
 from modelport.deployments.rollouts import Rollouts
 from modelport.errors import ModelportError, RolloutConflict
 from modelport.state import OutcomeCounts, PolicyRevision

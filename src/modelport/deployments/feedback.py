@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from modelport.deployments.policy import policy_from_json
+from modelport.deployments.codec import policy_from_json
 from modelport.errors import InvalidRequest, NotFound
 from modelport.state import FeedbackRecord, StateStore
 

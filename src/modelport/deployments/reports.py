@@ -7,7 +7,9 @@ from typing import Any
 
 from modelport.deployments.abstats import compare_arms
 from modelport.deployments.analysis import VersionStats, analyze_canary
-from modelport.deployments.policy import ABPolicy, CanaryPolicy, policy_from_json
+from modelport.deployments.canary import CanaryPolicy
+from modelport.deployments.codec import policy_from_json
+from modelport.deployments.policy import ABPolicy
 from modelport.deployments.rollouts import Rollouts
 from modelport.deployments.shadow import summarize_shadow
 from modelport.errors import NotFound

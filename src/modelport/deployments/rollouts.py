@@ -11,18 +11,10 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
+from modelport.deployments.canary import CanaryPolicy, CanaryThresholds
+from modelport.deployments.codec import policy_from_json
 from modelport.deployments.keys import KeySource
-from modelport.deployments.policy import (
-    ABPolicy,
-    BlueGreenPolicy,
-    CanaryPolicy,
-    CanaryThresholds,
-    Policy,
-    ShadowPolicy,
-    SinglePolicy,
-    Variant,
-    policy_from_json,
-)
+from modelport.deployments.policy import ABPolicy, BlueGreenPolicy, Policy, ShadowPolicy, SinglePolicy, Variant
 from modelport.errors import InvalidRequest, NothingToRollBack, RolloutConflict
 from modelport.registry import Registry
 from modelport.state import PolicyRevision, StateStore

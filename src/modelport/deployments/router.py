@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modelport.deployments.policy import CanaryPolicy, Policy, SinglePolicy, Variant, policy_from_json
+from modelport.deployments.canary import CanaryPolicy
+from modelport.deployments.codec import policy_from_json
+from modelport.deployments.policy import Policy, SinglePolicy, Variant
 from modelport.state import PolicyRevision, StateStore
 
 __all__ = ["PolicyTable", "Route", "request_key"]

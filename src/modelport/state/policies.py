@@ -53,9 +53,16 @@ def _decision(row: sa.Row[Any]) -> DecisionRecord:
     )
 
 
+def _live(query: sa.Select[Any]) -> sa.Select[Any]:
+    """Only revisions of the deployment as it exists now: a deleted and re-created one starts afresh."""
+    t, d = tables.policy_revisions, tables.deployments
+    return query.join(d, sa.and_(d.c.name == t.c.deployment, t.c.time >= d.c.created))
+
+
 def _newest(conn: sa.Connection, deployment: str) -> PolicyRevision | None:
     t = tables.policy_revisions
-    row = conn.execute(sa.select(t).where(t.c.deployment == deployment).order_by(t.c.id.desc()).limit(1)).first()
+    query = _live(sa.select(t)).where(t.c.deployment == deployment).order_by(t.c.id.desc()).limit(1)
+    row = conn.execute(query).first()
     return None if row is None else _revision(row)
 
 
@@ -125,7 +132,7 @@ class PolicyStore:
     def current_all(self) -> dict[str, PolicyRevision]:
         """Every deployment's current policy in one query (what a server reads when the revision moves)."""
         t = tables.policy_revisions
-        newest = sa.select(t.c.deployment, sa.func.max(t.c.id).label("id")).group_by(t.c.deployment).subquery()
+        newest = _live(sa.select(t.c.deployment, sa.func.max(t.c.id).label("id"))).group_by(t.c.deployment).subquery()
         query = sa.select(t).join(newest, t.c.id == newest.c.id)
         with self._engine.connect() as conn:
             return {r.deployment: _revision(r) for r in conn.execute(query)}
@@ -133,7 +140,7 @@ class PolicyStore:
     def revisions(self, deployment: str) -> list[PolicyRevision]:
         t = tables.policy_revisions
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(t).where(t.c.deployment == deployment).order_by(t.c.id))
+            rows = conn.execute(_live(sa.select(t)).where(t.c.deployment == deployment).order_by(t.c.id))
             return [_revision(r) for r in rows]
 
     def get(self, revision_id: int) -> PolicyRevision | None:

@@ -19,6 +19,8 @@ T0 = datetime(2025, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def test_policy_revisions_are_appended_bump_the_revision_and_the_newest_is_current(store: StateStore) -> None:
+    store.create_deployment("credit", "m", "production")
+    store.create_deployment("other", "m", "production")
     policies = store.policies
     assert policies.current("credit") is None
     before = store.revision()
@@ -38,6 +40,7 @@ def test_policy_revisions_are_appended_bump_the_revision_and_the_newest_is_curre
 
 
 def test_an_append_expecting_a_stale_revision_is_refused_and_writes_nothing(store: StateStore) -> None:
+    store.create_deployment("credit", "m", "production")
     policies = store.policies
     first = policies.append("credit", kind="canary", policy={"step": 0}, actor="ctl", expect=None)
     policies.append("credit", kind="single", policy={}, actor="human")
@@ -106,3 +109,13 @@ def test_exposures_feedback_and_shadow_records_round_trip(store: StateStore) -> 
     outcomes.record_shadow([shadow, failed])
     assert outcomes.shadow_records("credit", 5) == [shadow, failed]
     assert outcomes.shadow_records("credit", 6) == []
+
+
+def test_a_deleted_and_recreated_deployment_starts_without_the_old_policies(store: StateStore) -> None:
+    store.create_deployment("credit", "m", "production")
+    store.policies.append("credit", kind="ab", policy={"kind": "ab"}, actor="me")
+    store.delete_deployment("credit")
+    assert store.policies.current_all() == {}
+    store.create_deployment("credit", "m", "production")
+    assert store.policies.current("credit") is None
+    assert store.policies.revisions("credit") == []
