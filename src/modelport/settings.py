@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["RolloutSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
+__all__ = ["BatchSettings", "RolloutSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
 
 
 class Section(BaseModel):
@@ -31,10 +31,47 @@ class ServingSettings(Section):
     """TCP port; 0 picks a free one (the bound port is logged)."""
     workers: int = Field(default=1, ge=1, le=64)
     """Worker processes sharing the port."""
+    deployments: list[str] = Field(default_factory=list)
+    """Deployments to serve (empty: every deployment in the state store)."""
+    default_deployment: str | None = None
+    """Deployment answering the unprefixed routes (``/predict``, ``/invocations``); default: the only one."""
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    """Largest request body accepted; larger bodies get 413 ``payload_too_large`` while being read."""
+    max_rows: int = Field(default=10_000, ge=1)
+    """Most rows one request may carry; more get 413 ``payload_too_large``."""
+    poll_interval_s: float = Field(default=0.5, gt=0.0)
+    """How often each server reads the state revision to notice promotions and rollbacks."""
+    resync_interval_s: float = Field(default=30.0, gt=0.0)
+    """How often aliases are re-resolved even when the revision did not move (changes made behind
+    modelport's back, straight in MLflow)."""
+    cpu_threads: int = Field(default=1, ge=1, le=64)
+    """OpenMP/BLAS threads per worker process (``OMP_NUM_THREADS`` …): one per worker beats oversubscribed
+    cores. ONNX Runtime threads are ``runtime.intra_op_threads``."""
+    key_cache_s: float = Field(default=5.0, ge=0.0)
+    """Seconds a verified API key is trusted before the state store is asked again (revocation delay)."""
+    cors_origins: list[str] = Field(default_factory=list)
+    """Origins allowed by CORS; empty means no CORS headers at all."""
+    json_logs: bool = False
+    """Log one JSON object per line (with the request id) instead of plain text."""
+    graceful_timeout_s: float = Field(default=30.0, gt=0.0)
+    """On SIGTERM, how long in-flight requests may take to finish before workers stop."""
+
+
+class BatchSettings(Section):
+    """Defaults of ``modelport batch score`` (each has a command-line option too)."""
+
+    batch_size: int = Field(default=65_536, ge=1, le=10_000_000)
+    """Rows per record batch: the unit of parallel work and of checkpointing. Memory grows with it."""
+    workers: int | None = Field(default=None, ge=1, le=256)
+    """Threads scoring batches in parallel. Default: the number of CPU cores."""
+    spark_master: str = "local[*]"
+    """Spark master URL used by ``--engine spark`` when ``--spark-master`` is not given."""
 
 
 class RuntimeSettings(Section):
     """How model versions are turned into predictors (``modelport.runtime``)."""
+
+    model_config = ConfigDict(use_attribute_docstrings=True)
 
     prefer: tuple[Literal["onnx", "native", "pyfunc"], ...] = ("onnx", "native", "pyfunc")
     """Predictor kinds in order of preference; ONNX is used only when it passes the parity check."""
@@ -80,9 +117,14 @@ class Settings(BaseSettings):
     """Name recorded in history for changes made by this process. Default: the OS user."""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
+    auth: Literal["auto", "required", "disabled"] = "auto"
+    """API keys on predict routes: ``auto`` requires them when serving on a non-loopback address,
+    ``required`` always, ``disabled`` never. Admin routes always require an admin key."""
     serving: ServingSettings = Field(default_factory=ServingSettings)
     runtime: RuntimeSettings = Field(default_factory=RuntimeSettings)
     """Predictor choice, ONNX threads and micro-batching."""
+    batch: BatchSettings = Field(default_factory=BatchSettings)
+    """Batch scoring defaults: batch size, workers, Spark master."""
     rollouts: RolloutSettings = Field(default_factory=RolloutSettings)
     """Outcome reporting and the rollout controller."""
 

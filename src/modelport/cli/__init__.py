@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import deployments, keys, models, rollouts
+from modelport.cli import batch, deployments, keys, models, rollouts, serve
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -12,6 +12,8 @@ models.register_commands(app)
 deployments.register_commands(app)
 app.command()(demo)
 app.add_typer(keys.app, name="keys")
+app.add_typer(batch.app, name="batch")
+serve.register(app)
 rollouts.register(app)
 
 

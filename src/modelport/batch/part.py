@@ -1,0 +1,69 @@
+"""Scoring one chunk of input into one part of output: the unit of parallelism and of checkpointing."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from modelport.batch.coercion import coerce_batch
+from modelport.batch.layout import OutputLayout
+from modelport.batch.scorer import Rejection, Scorer
+
+__all__ = ["ScoredPart", "score_batch"]
+
+
+@dataclass(frozen=True)
+class ScoredPart:
+    """Output rows of a batch and its rejected rows (``row`` = position in the batch), in input order."""
+
+    output: pa.RecordBatch
+    rejected: pa.RecordBatch
+    first_rejection: Rejection | None
+
+
+def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, first_row: int) -> ScoredPart:
+    """Cast, score and lay out ``batch``; rows that fail the cast or the scorer's checks are rejected."""
+    coerced, cast_rejections = coerce_batch(batch, scorer.input_types)
+    kept = _without(np.arange(batch.num_rows), {r.row for r in cast_rejections})
+    scores = scorer.score(coerced.take(pa.array(kept)) if len(kept) < batch.num_rows else coerced)
+    # The scorer numbers rows within the batch it was given; bring them back to positions in ``batch``.
+    score_rejections = [Rejection(int(kept[r.row]), r.column, r.problem) for r in scores.rejected]
+    scored_rows = _without(kept, {r.row for r in score_rejections})
+    if len(scores.predictions) != len(scored_rows):
+        raise RuntimeError(f"scorer returned {len(scores.predictions)} predictions for {len(scored_rows)} valid rows")
+    rejections = _merge([*cast_rejections, *score_rejections])
+    # Kept columns come from the cast batch: a feature read from CSV as text is written as its number.
+    output = layout.scored(
+        coerced.take(pa.array(scored_rows)) if len(scored_rows) < batch.num_rows else coerced,
+        scores.predictions,
+        scores.probabilities,
+    )
+    first = None
+    if rejections:
+        first = Rejection(rejections[0].row + first_row, rejections[0].column, rejections[0].problem)
+    return ScoredPart(output, layout.rejected(batch, rejections, first_row), first)
+
+
+def _without(
+    positions: np.ndarray[tuple[int], np.dtype[np.int64]], drop: set[int]
+) -> np.ndarray[tuple[int], np.dtype[np.int64]]:
+    if not drop:
+        return positions
+    return positions[~np.isin(positions, np.fromiter(drop, dtype=np.int64))]
+
+
+def _merge(rejections: list[Rejection]) -> list[Rejection]:
+    """One rejection per row, in row order; several problems of one row are joined into one reason."""
+    by_row: dict[int, list[Rejection]] = defaultdict(list)
+    for rejection in rejections:
+        by_row[rejection.row].append(rejection)
+    merged = []
+    for row in sorted(by_row):
+        found = by_row[row]
+        columns = [r.column for r in found if r.column]
+        reason = "; ".join(f"{r.column}: {r.problem}" if r.column else r.problem for r in found)
+        merged.append(Rejection(row, columns[0] if len(set(columns)) == 1 else None, reason))
+    return merged

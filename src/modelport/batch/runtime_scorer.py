@@ -1,0 +1,64 @@
+"""The batch ``Scorer`` over the runtime layer: the predictor choice (ONNX, native, pyfunc) of serving."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from modelport.batch.scorer import Rejection, Scores
+from modelport.runtime import LoadedModel, load_model
+
+__all__ = ["RuntimeScorer"]
+
+# MLflow column types (as the runtime's ColumnSpec names them) -> the Arrow type batch input is cast to.
+_ARROW_TYPES = {
+    "double": pa.float64(),
+    "float": pa.float32(),
+    "long": pa.int64(),
+    "integer": pa.int32(),
+    "boolean": pa.bool_(),
+    "string": pa.string(),
+}
+
+
+class RuntimeScorer:
+    """Scores Arrow batches with a loaded model version; thread-safe like the runtime's predictors."""
+
+    def __init__(self, loaded: LoadedModel) -> None:
+        self.loaded = loaded
+        self._types = {column.name: _ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
+
+    @classmethod
+    def from_model_dir(
+        cls,
+        model_dir: Path,
+        *,
+        cache_dir: Path | None = None,
+        prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
+    ) -> RuntimeScorer:
+        """Load ``model_dir`` with its fastest correct predictor; one intra-op thread, workers parallelise."""
+        return cls(load_model(model_dir, cache_dir=cache_dir, prefer=prefer, intra_op_threads=1))
+
+    @property
+    def kind(self) -> str:
+        """The predictor used: ``onnx``, ``native`` or ``pyfunc``."""
+        return self.loaded.kind
+
+    @property
+    def input_types(self) -> Mapping[str, pa.DataType]:
+        return self._types
+
+    @property
+    def classes(self) -> Sequence[Any] | None:
+        return self.loaded.classes if self.loaded.predicts_probabilities else None
+
+    def score(self, batch: pa.RecordBatch) -> Scores:
+        # Only signature columns: the schema refuses extra ones, and ids or notes are the layout's business.
+        present = [name for name in self._types if name in batch.schema.names]
+        features, errors = self.loaded.schema.from_arrow(batch.select(present))
+        result = self.loaded.predictor.predict(features)
+        rejected = [Rejection(error.row, error.column, error.problem) for error in errors]
+        return Scores(result.predictions, result.probabilities, rejected)

@@ -1,0 +1,150 @@
+"""``modelport batch``: score files with a model version, or render a schedule that does it nightly."""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import yaml
+
+from modelport.batch import (
+    BatchJob,
+    InputFormat,
+    ModelInfo,
+    NullProgress,
+    RichProgress,
+    RunSummary,
+    score_locally,
+)
+from modelport.batch.model_ref import resolve_model
+from modelport.batch.runtime_scorer import RuntimeScorer
+from modelport.batch.schedule import ScheduleSpec, render_airflow_dag, render_cronjob
+from modelport.cli.context import registry_from, settings_from
+from modelport.cli.output import print_json
+from modelport.errors import InvalidRequest
+
+__all__ = ["app"]
+
+
+class Engine(StrEnum):
+    """Where ``batch score`` runs."""
+
+    LOCAL = "local"
+    SPARK = "spark"
+
+
+app = typer.Typer(help="Score files with a model version; schedule such runs.", no_args_is_help=True)
+
+
+@app.command()
+def score(
+    ctx: typer.Context,
+    model_ref: Annotated[str, typer.Argument(help="NAME@alias, NAME/version, NAME (= @production) or a model folder.")],
+    input: Annotated[str, typer.Argument(help="A CSV/Parquet/JSON Lines file, a folder or a glob.")],
+    output: Annotated[Path, typer.Argument(help="Output file; its extension picks the format.")],
+    output_format: Annotated[InputFormat | None, typer.Option("--format", help="Output format.")] = None,
+    input_format: Annotated[InputFormat | None, typer.Option("--input-format", help="Input format.")] = None,
+    keep: Annotated[str | None, typer.Option(help="Input columns to keep: all, none or col,col.")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Id column, kept in output and rejects.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Scoring threads (default: the cores).")] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Rows per batch and checkpointed part.")] = None,
+    strict: Annotated[bool, typer.Option(help="Fail at the first bad row instead of rejecting it.")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
+    engine: Annotated[Engine, typer.Option(help="Where to score.")] = Engine.LOCAL,
+    spark_master: Annotated[str | None, typer.Option(help="Spark master URL (default: local[*]).")] = None,
+    json_output: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON, no progress.")] = False,
+) -> None:
+    """Score INPUT with MODEL_REF into OUTPUT: streaming, parallel, resumable, atomic."""
+    settings = settings_from(ctx)
+    job_options: dict[str, int] = {}
+    if (workers or settings.batch.workers) is not None:
+        job_options["workers"] = workers or settings.batch.workers or 1
+    job = BatchJob(
+        input=input,
+        output=output,
+        output_format=output_format,
+        input_format=input_format,
+        keep=keep,
+        id_column=id_column,
+        batch_size=batch_size or settings.batch.batch_size,
+        strict=strict,
+        overwrite=overwrite,
+        **job_options,
+    )
+    resolved = resolve_model(model_ref, lambda: registry_from(ctx))
+    if engine is Engine.SPARK:
+        from modelport.batch.spark import score_with_spark
+
+        summary = score_with_spark(
+            job,
+            resolved,
+            master=spark_master or settings.batch.spark_master,
+            cache_dir=settings.cache_dir,
+        )
+    else:
+        scorer = RuntimeScorer.from_model_dir(
+            resolved.model_dir, cache_dir=settings.cache_dir, prefer=settings.runtime.prefer
+        )
+        info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind)
+        show = not json_output and sys.stderr.isatty()
+        progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
+        summary = score_locally(job, scorer, info, progress)
+    _report(summary, json_output)
+
+
+def _report(summary: RunSummary, json_output: bool) -> None:
+    if json_output:
+        print_json(summary.to_dict())
+        return
+    rejected = f", {summary.rows_rejected:,} rejected -> {summary.rejected_output}" if summary.rows_rejected else ""
+    typer.echo(
+        f"scored {summary.rows_out:,} of {summary.rows_in:,} rows with {summary.model_name}/"
+        f"{summary.model_version} ({summary.predictor}) in {summary.duration_s:.1f} s "
+        f"({summary.rows_per_s:,.0f} rows/s) -> {summary.output}{rejected}"
+    )
+
+
+@app.command()
+def schedule(
+    model_ref: Annotated[str, typer.Argument(help="Model reference the scheduled runs score with.")],
+    input: Annotated[str, typer.Argument(help="Input as the scheduled container sees it.")],
+    output: Annotated[str, typer.Argument(help="Output as the scheduled container sees it.")],
+    name: Annotated[str, typer.Option(help="Name of the CronJob and DAG (a DNS label).")],
+    cron: Annotated[str, typer.Option(help="Cron expression.")] = "0 2 * * *",
+    image: Annotated[str, typer.Option(help="Container image with modelport installed.")] = "modelport:latest",
+    namespace: Annotated[str | None, typer.Option(help="Kubernetes namespace.")] = None,
+    env: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the run's environment; repeatable.")] = None,
+    id_column: Annotated[str | None, typer.Option("--id", help="Passed to batch score.")] = None,
+    keep: Annotated[str | None, typer.Option(help="Passed to batch score.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Passed to batch score.")] = None,
+    out_dir: Annotated[Path, typer.Option(help="Folder to write the files to.")] = Path("."),
+) -> None:
+    """Write NAME-cronjob.yaml (Kubernetes) and NAME_dag.py (Airflow) running `batch score` on a schedule."""
+    score_args: list[str] = []
+    for option, value in (("--id", id_column), ("--keep", keep), ("--workers", workers)):
+        if value is not None:
+            score_args += [option, str(value)]
+    pairs = [item.partition("=") for item in env or []]
+    bad = [key for key, sep, _ in pairs if not sep or not key]
+    if bad:
+        raise InvalidRequest("--env takes KEY=VALUE", details=[{"env": item} for item in bad])
+    spec = ScheduleSpec(
+        name=name,
+        model_ref=model_ref,
+        input=input,
+        output=output,
+        schedule=cron,
+        image=image,
+        score_args=tuple(score_args),
+        env={key: value for key, _, value in pairs},
+        namespace=namespace,
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cronjob = out_dir / f"{name}-cronjob.yaml"
+    dag = out_dir / f"{name.replace('-', '_')}_dag.py"
+    cronjob.write_text(yaml.safe_dump(render_cronjob(spec), sort_keys=False))
+    dag.write_text(render_airflow_dag(spec))
+    typer.echo(f"wrote {cronjob} and {dag}")

@@ -1,0 +1,56 @@
+"""The ASGI entry point for uvicorn: ``uvicorn --factory modelport.serving.asgi:app``.
+
+The only place that builds ``Settings`` for a server process: each worker process imports this
+module and calls ``app()``, reading its configuration from ``MODELPORT_*`` variables (``modelport
+serve`` exports them before starting the workers). CPU thread counts are set here, before numpy
+or onnxruntime are imported, because OpenMP/BLAS read them once at load.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["THREAD_VARIABLES", "app", "limit_threads_env", "main"]
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def limit_threads_env(n: int, environ: dict[str, str] | None = None) -> None:
+    """Set the OpenMP/BLAS thread variables to ``n`` unless the user set them explicitly."""
+    env = os.environ if environ is None else environ
+    for name in THREAD_VARIABLES:
+        env.setdefault(name, str(n))
+
+
+def app() -> FastAPI:
+    """Build the app of one worker from the environment."""
+    from modelport.settings import Settings
+
+    settings = Settings()
+    limit_threads_env(settings.serving.cpu_threads)
+    from modelport.serving.app import create_app
+    from modelport.serving.logs import configure_logging
+
+    configure_logging(json_logs=settings.serving.json_logs)
+    return create_app(settings)
+
+
+def main() -> None:
+    """``python -m modelport.serving.asgi``: serve with settings from the environment (containers)."""
+    from modelport.settings import Settings
+
+    settings = Settings()
+    limit_threads_env(settings.serving.cpu_threads)
+    from modelport.serving.logs import configure_logging
+    from modelport.serving.server import run_server
+
+    configure_logging(json_logs=settings.serving.json_logs)
+    run_server(settings, on_bound=lambda host, port: print(f"modelport serving on http://{host}:{port}", flush=True))
+
+
+if __name__ == "__main__":
+    main()

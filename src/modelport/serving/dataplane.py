@@ -1,0 +1,247 @@
+"""The transport-free serving core: deployments → model pools → batched predictions.
+
+REST adapters (seed API, MLflow ``/invocations``, Open Inference Protocol V2) all call
+``DataPlane.predict`` with a parse function for their payload shape; the follower calls
+``DataPlane.sync`` when the control plane moves. Nothing here knows HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from modelport.errors import DeploymentNotFound, InvalidInput, ModelportError, PayloadTooLarge
+from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
+
+if TYPE_CHECKING:
+    from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
+    from modelport.serving.catalog import Catalog, DeploymentSpec
+    from modelport.serving.metrics import ServingMetrics
+
+__all__ = ["DataPlane", "ModelLoader", "Prediction"]
+
+log = logging.getLogger(__name__)
+
+ModelLoader = Callable[[Path], "LoadedModel"]
+"""Blocking: turn an MLflow model directory into a loaded model (``runtime.load_model``)."""
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What answered a request: the deployment, the exact version, and its output."""
+
+    deployment: str
+    served: ServedVersion
+    result: PredictionResult
+
+
+class DataPlane:
+    """Every deployment this server serves, and the one place predictions are made."""
+
+    def __init__(
+        self,
+        catalog: Catalog,
+        loader: ModelLoader,
+        metrics: ServingMetrics,
+        *,
+        only: Sequence[str] = (),
+        default: str | None = None,
+        max_rows: int = 10_000,
+        max_batch_size: int = 64,
+        max_latency_ms: float = 2.0,
+    ) -> None:
+        self.catalog = catalog
+        self.metrics = metrics
+        self.max_rows = max_rows
+        self._loader = loader
+        self._only = frozenset(only)
+        self._default = default
+        self._max_batch_size = max_batch_size
+        self._max_latency_ms = max_latency_ms
+        self._pools: dict[str, ModelPool] = {}
+        self._sync_lock = asyncio.Lock()
+        self._pin_lock = asyncio.Lock()
+        self.last_sync: datetime | None = None
+
+    # -- what is served -------------------------------------------------------------------------
+    @property
+    def pools(self) -> list[ModelPool]:
+        return list(self._pools.values())
+
+    @property
+    def default_name(self) -> str | None:
+        if self._default is not None:
+            return self._default
+        return next(iter(self._pools)) if len(self._pools) == 1 else None
+
+    @property
+    def ready(self) -> bool:
+        """True when at least one deployment is served and every one has a version loaded."""
+        return bool(self._pools) and all(p.ready for p in self._pools.values())
+
+    def pool(self, name: str | None = None) -> ModelPool:
+        """The pool of deployment ``name`` (``None``: the default deployment)."""
+        key = name if name is not None else self.default_name
+        if key is None:
+            known = ", ".join(sorted(self._pools)) or "none"
+            raise DeploymentNotFound(
+                f"no default deployment: name one (serving {known}) or start the server with --default"
+            )
+        pool = self._pools.get(key)
+        if pool is None:
+            raise DeploymentNotFound(f"no deployment named {key!r} is served here")
+        return pool
+
+    async def served(self, deployment: str | None, version: str | None = None) -> ServedVersion:
+        """The version that answers: the active one, or ``version`` loaded on demand and pinned."""
+        pool = self.pool(deployment)
+        if version is None:
+            return pool.current()
+        held = pool.loaded(version)
+        if held is not None:
+            return held
+        async with self._pin_lock:
+            held = pool.loaded(version)
+            if held is None:
+                held = await self._load(pool, version)
+                await self._close(pool.pin(held))
+                self._publish(pool)
+            return held
+
+    # -- the hot path ---------------------------------------------------------------------------
+    def check_rows(self, n_rows: int) -> None:
+        """Reject a request by its row count before the rows are validated."""
+        if n_rows > self.max_rows:
+            raise PayloadTooLarge(
+                f"{n_rows} rows in one request; the limit is {self.max_rows}",
+                details=[{"row": None, "column": None, "problem": f"more than {self.max_rows} rows"}],
+            )
+        if n_rows == 0:
+            raise InvalidInput("the request has no rows", details=[{"row": None, "column": None, "problem": "no rows"}])
+
+    async def predict(
+        self,
+        deployment: str | None,
+        parse: Callable[[InputSchema], Features],
+        *,
+        version: str | None = None,
+        protocol: str = "seed",
+    ) -> Prediction:
+        """Pick the version, parse the payload against its schema, predict through its batcher."""
+        started = time.perf_counter()
+        served = await self.served(deployment, version)
+        name = self.pool(deployment).name
+        features = parse(served.model.schema)
+        self.check_rows(features.n_rows)
+        result = await served.predict(features)
+        self.metrics.requests.labels(name, served.version, protocol).inc()
+        self.metrics.rows.labels(name, served.version).inc(features.n_rows)
+        self.metrics.latency.labels(name, served.version, protocol).observe(time.perf_counter() - started)
+        return Prediction(name, served, result)
+
+    # -- following the control plane ------------------------------------------------------------
+    async def sync(self) -> bool:
+        """Resolve every deployment's alias now; load, warm and swap in what changed.
+
+        Returns True when the versions held in memory changed (loaded, swapped or dropped).
+        """
+        changed = False
+        async with self._sync_lock:
+            specs = await asyncio.to_thread(self.catalog.deployments)
+            wanted = {s.name: s for s in specs if not self._only or s.name in self._only}
+            missing = sorted(self._only - wanted.keys())
+            if missing:
+                log.warning("asked to serve %s, but no such deployment exists (yet)", ", ".join(missing))
+            for name in [n for n in self._pools if n not in wanted]:
+                log.warning("deployment %s was removed; no longer serving it", name)
+                await self._close(self._pools.pop(name).drain())
+                self.metrics.set_loaded(name, "", [])
+                changed = True
+            for spec in wanted.values():
+                changed |= await self._follow(spec)
+            self.last_sync = datetime.now(UTC)
+        return changed
+
+    async def _follow(self, spec: DeploymentSpec) -> bool:
+        pool = self._pools.get(spec.name)
+        if pool is None or pool.spec != spec:
+            if pool is not None:
+                await self._close(pool.drain())
+            pool = self._pools[spec.name] = ModelPool(spec)
+        try:
+            version = await asyncio.to_thread(self.catalog.resolve, spec.model, spec.alias)
+        except ModelportError as exc:
+            self._fail(pool, f"{spec.model}@{spec.alias}", exc)
+            return False
+        active = pool.active
+        if active is not None and active.version == version:
+            self._recovered(pool)  # e.g. rolled back from a version that failed to load
+            return False
+        served = pool.loaded(version)
+        if served is None:
+            try:
+                served = await self._load(pool, version)
+            except Exception as exc:  # any load failure must leave the old version serving
+                self._fail(pool, version, exc)
+                return False
+        await self._close(pool.swap(served))
+        self._recovered(pool)
+        self._publish(pool)
+        old = f"v{active.version}" if active is not None else "nothing"
+        log.info("deployment %s now serves %s v%s (was %s)", pool.name, spec.model, version, old)
+        return True
+
+    def _recovered(self, pool: ModelPool) -> None:
+        if pool.failure is not None:
+            pool.failure = None
+            self.metrics.degraded.labels(pool.name).set(0)
+
+    async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
+        model_name = pool.spec.model
+        model_dir = await asyncio.to_thread(self.catalog.model_dir, model_name, version)
+        loaded = await asyncio.to_thread(self._load_warm, model_dir)
+        from modelport.runtime import AdaptiveBatcher
+
+        batch_rows = self.metrics.batch_rows.labels(pool.name, version)
+        predictor = loaded.predictor
+
+        def predict(features: Features) -> PredictionResult:
+            batch_rows.observe(features.n_rows)
+            return predictor.predict(features)
+
+        batcher = AdaptiveBatcher(predict, max_batch_size=self._max_batch_size, max_latency_ms=self._max_latency_ms)
+        log.info("loaded %s v%s with the %s predictor", model_name, version, loaded.kind)
+        return ServedVersion(model_name, version, loaded, batcher)
+
+    def _load_warm(self, model_dir: Path) -> LoadedModel:
+        loaded = self._loader(model_dir)
+        loaded.warm_up()
+        return loaded
+
+    def _fail(self, pool: ModelPool, what: str, exc: BaseException) -> None:
+        message = exc.message if isinstance(exc, ModelportError) else f"{type(exc).__name__}: {exc}"
+        pool.failure = LoadFailure(what, message, datetime.now(UTC))
+        self.metrics.load_failures.labels(pool.name, what).inc()
+        self.metrics.degraded.labels(pool.name).set(1)
+        serving = f"v{pool.active.version}" if pool.active else "nothing"
+        log.error("deployment %s could not load %s (still serving %s): %s", pool.name, what, serving, message)
+
+    def _publish(self, pool: ModelPool) -> None:
+        roles = [(role, s.version) for role, s in pool.versions()]
+        self.metrics.set_loaded(pool.name, pool.spec.model, roles)
+
+    async def _close(self, dropped: Sequence[ServedVersion]) -> None:
+        for served in dropped:
+            await served.batcher.aclose()
+
+    async def aclose(self) -> None:
+        """Stop every batcher (in-flight batches finish first)."""
+        for pool in list(self._pools.values()):
+            await self._close(pool.drain())
+        self._pools.clear()

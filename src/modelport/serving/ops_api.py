@@ -1,0 +1,56 @@
+"""Operations routes: Kubernetes probes, Prometheus metrics, and admin actions (admin key only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, Request, Response
+
+from modelport.errors import NotReady
+from modelport.serving._json import json_response
+from modelport.serving.describe import describe_pool, pool_status
+from modelport.serving.metrics import CONTENT_TYPE_LATEST
+
+if TYPE_CHECKING:
+    from modelport.serving.context import ServingContext
+    from modelport.serving.follower import Follower
+
+__all__ = ["ops_router"]
+
+
+def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    plane = ctx.plane
+
+    @router.get("/livez", summary="Liveness: the process answers")
+    async def livez() -> Response:
+        return json_response({"live": True})
+
+    @router.get("/readyz", summary="Readiness: every deployment has a version loaded (503 otherwise)")
+    async def readyz() -> Response:
+        statuses = {p.name: pool_status(p) for p in plane.pools}
+        if not plane.ready:
+            raise NotReady(f"not ready: {statuses or 'no deployments'}")
+        return json_response({"ready": True, "deployments": statuses})
+
+    @router.get("/metrics", summary="Prometheus metrics")
+    async def metrics() -> Response:
+        return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/admin/status", tags=["admin"], summary="Every deployment, its loaded versions, load errors")
+    async def status(request: Request) -> Response:
+        await ctx.allow(request, "admin")
+        doc = {
+            "started": ctx.started,
+            "last_sync": plane.last_sync,
+            "deployments": [describe_pool(p) for p in plane.pools],
+        }
+        return json_response(doc)
+
+    @router.post("/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll")
+    async def sync(request: Request) -> Response:
+        await ctx.allow(request, "admin")
+        await plane.sync()
+        return json_response({"deployments": [describe_pool(p) for p in plane.pools]})
+
+    return router

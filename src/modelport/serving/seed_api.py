@@ -1,0 +1,119 @@
+"""The seed document's REST API (``/predict``, ``/health``, ``/model/info``) and per-deployment routes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Request, Response
+
+from modelport.errors import InvalidRequest
+from modelport.serving._json import dumps, json_response, jsonable
+from modelport.serving._openapi import JSON, request_body
+from modelport.serving.context import version_headers
+from modelport.serving.describe import describe_pool, health_document, model_info
+
+if TYPE_CHECKING:
+    from modelport.serving.context import ServingContext
+    from modelport.serving.dataplane import Prediction
+
+__all__ = ["seed_router"]
+
+_FEATURES_BODY = request_body(
+    application_json=(
+        {
+            "type": "object",
+            "required": ["features"],
+            "properties": {
+                "features": {
+                    "type": "array",
+                    "items": {"type": "object", "additionalProperties": True},
+                    "description": "Rows as objects of column values, in any column order.",
+                }
+            },
+        },
+        {"features": [{"age": 35, "income": 75000.0}]},
+    )
+)
+
+
+def seed_router(ctx: ServingContext) -> APIRouter:
+    router = APIRouter()
+    plane = ctx.plane
+
+    async def predict(request: Request, deployment: str | None, batch: bool) -> Response:
+        await ctx.allow(request, "predict")
+        payload = await ctx.json(request)
+        rows = payload.get("features") if isinstance(payload, dict) else None
+        if not isinstance(rows, list):
+            raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
+        plane.check_rows(len(rows))
+        prediction = await plane.predict(deployment, lambda s: s.from_records(rows), protocol="seed")
+        return Response(_answer(prediction, batch), media_type=JSON, headers=version_headers(prediction))
+
+    @router.get("/", tags=["seed API"], summary="What this server serves and where")
+    async def root() -> Response:
+        return json_response(
+            {
+                "message": "modelport model server",
+                "docs": "/docs",
+                "health": "/health",
+                "deployments": [p.name for p in plane.pools],
+                "default_deployment": plane.default_name,
+                "protocols": {
+                    "seed": "/predict",
+                    "mlflow": "/invocations",
+                    "open_inference_v2": "/v2/models/{name}/infer",
+                },
+            }
+        )
+
+    @router.get("/health", tags=["seed API"], summary="Status of the default deployment")
+    async def health() -> Response:
+        return json_response(health_document(plane))
+
+    @router.post("/predict", tags=["seed API"], summary="Predict rows", openapi_extra=_FEATURES_BODY)
+    async def predict_default(request: Request) -> Response:
+        return await predict(request, None, batch=False)
+
+    @router.post("/predict/batch", tags=["seed API"], summary="Predict many rows", openapi_extra=_FEATURES_BODY)
+    async def predict_batch(request: Request) -> Response:
+        return await predict(request, None, batch=True)
+
+    @router.get("/model/info", tags=["seed API"], summary="The default deployment's model")
+    async def info() -> Response:
+        return json_response(model_info(plane.pool(None)))
+
+    @router.get("/deployments", tags=["deployments"], summary="Every deployment served here")
+    async def deployments() -> Response:
+        return json_response([describe_pool(p) for p in plane.pools])
+
+    @router.get("/deployments/{name}", tags=["deployments"], summary="One deployment and its loaded versions")
+    async def deployment(name: str) -> Response:
+        return json_response(describe_pool(plane.pool(name)))
+
+    @router.post(
+        "/deployments/{name}/predict", tags=["deployments"], summary="Predict with one deployment",
+        openapi_extra=_FEATURES_BODY,
+    )  # fmt: skip
+    async def predict_named(name: str, request: Request) -> Response:
+        return await predict(request, name, batch=False)
+
+    return router
+
+
+def _answer(prediction: Prediction, batch: bool) -> bytes:
+    result = prediction.result
+    doc: dict[str, Any] = {
+        "predictions": jsonable(result.predictions),
+        "probabilities": jsonable(result.probabilities),
+        "model_name": prediction.served.model_name,
+        "model_version": prediction.served.version,
+        "deployment": prediction.deployment,
+        "timestamp": datetime.now(UTC),
+    }
+    if result.classes is not None:
+        doc["classes"] = list(result.classes)
+    if batch:
+        doc["count"] = int(result.predictions.shape[0])
+    return dumps(doc)

@@ -1,0 +1,199 @@
+"""Open Inference Protocol V2 (KServe v2 / Triton HTTP), transport-free.
+
+Requests carry either one tensor holding the whole feature matrix (``[rows, columns]`` in
+signature order) or one tensor per column (``[rows]`` or ``[rows, 1]``); string columns come as
+BYTES. Triton's binary tensor extension is understood (``Inference-Header-Content-Length``), so
+``tritonclient.http`` works with its defaults. Responses are JSON tensors.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import orjson
+
+from modelport.errors import InvalidInput, InvalidRequest
+from modelport.serving._json import jsonable
+
+if TYPE_CHECKING:
+    from modelport.runtime import Features, InputSchema, PredictionResult
+
+__all__ = ["DATATYPES", "V2Request", "datatype_of", "decode_request", "encode_outputs", "schema_datatype"]
+
+DATATYPES: dict[str, np.dtype[Any]] = {
+    "BOOL": np.dtype(np.bool_),
+    "UINT8": np.dtype(np.uint8),
+    "UINT16": np.dtype(np.uint16),
+    "UINT32": np.dtype(np.uint32),
+    "UINT64": np.dtype(np.uint64),
+    "INT8": np.dtype(np.int8),
+    "INT16": np.dtype(np.int16),
+    "INT32": np.dtype(np.int32),
+    "INT64": np.dtype(np.int64),
+    "FP16": np.dtype(np.float16),
+    "FP32": np.dtype(np.float32),
+    "FP64": np.dtype(np.float64),
+    "BYTES": np.dtype(object),
+}
+_RECORDS_UP_TO = 8
+_MLFLOW_TO_V2 = {
+    "double": "FP64",
+    "float": "FP32",
+    "long": "INT64",
+    "integer": "INT32",
+    "boolean": "BOOL",
+    "string": "BYTES",
+}
+
+
+class V2Request:
+    """A decoded infer request: named tensors (numpy, shaped) and the outputs asked for."""
+
+    def __init__(self, request_id: str | None, tensors: dict[str, np.ndarray[Any, Any]], outputs: list[str]):
+        self.id = request_id
+        self.tensors = tensors
+        self.outputs = outputs
+
+    @property
+    def n_rows(self) -> int:
+        return min((t.shape[0] if t.ndim else 1 for t in self.tensors.values()), default=0)
+
+    def features(self, schema: InputSchema) -> Features:
+        """Tensors → validated features: one matrix tensor, or one tensor per column."""
+        names = schema.names
+        if len(self.tensors) == 1:
+            ((name, tensor),) = self.tensors.items()
+            if tensor.ndim == 2 and not (name in names and tensor.shape[1] == 1):
+                # The whole feature matrix in one tensor, columns in signature order.
+                if tensor.shape[1] != len(names):
+                    expected = f"expected [rows, {len(names)}] for columns {list(names)}"
+                    raise _bad(name, f"shape {list(tensor.shape)}: {expected}")
+                if tensor.shape[0] <= _RECORDS_UP_TO and tensor.dtype.kind in "fiu":
+                    # A few rows validate fastest as records (the runtime's fast path).
+                    return schema.from_records([dict(zip(names, row, strict=True)) for row in tensor.tolist()])
+                return schema.from_columns({c: tensor[:, i] for i, c in enumerate(names)})
+        columns: dict[str, np.ndarray[Any, Any]] = {}
+        for name, tensor in self.tensors.items():
+            if tensor.ndim == 2 and tensor.shape[1] == 1:
+                tensor = tensor[:, 0]
+            if tensor.ndim != 1:
+                raise _bad(name, f"shape {list(tensor.shape)}: a column tensor must be [rows] or [rows, 1]")
+            columns[name] = tensor
+        return schema.from_columns(columns)
+
+
+def decode_request(body: bytes, header_length: int | None) -> V2Request:
+    """Parse a V2 infer body (JSON, or JSON + binary tensors when ``header_length`` is given)."""
+    head = body if header_length is None else body[:header_length]
+    try:
+        doc = orjson.loads(head)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"malformed JSON: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
+        raise InvalidRequest("an infer request is a JSON object with a non-empty 'inputs' list")
+    binary = memoryview(body)[header_length:] if header_length is not None else memoryview(b"")
+    offset = 0
+    tensors: dict[str, np.ndarray[Any, Any]] = {}
+    for spec in doc["inputs"]:
+        tensor, used = _tensor(spec, binary[offset:])
+        offset += used
+        tensors[spec["name"]] = tensor
+    outputs = [o["name"] for o in doc.get("outputs") or [] if isinstance(o, dict) and "name" in o]
+    request_id = doc.get("id")
+    return V2Request(str(request_id) if request_id is not None else None, tensors, outputs)
+
+
+def _tensor(spec: Any, binary: memoryview) -> tuple[np.ndarray[Any, Any], int]:
+    if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        raise InvalidRequest("each input needs 'name', 'shape', 'datatype' and 'data'")
+    name: str = spec["name"]
+    shape = spec.get("shape")
+    datatype = spec.get("datatype")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
+        raise _bad(name, f"shape {shape!r} is not a list of non-negative integers")
+    dtype = DATATYPES.get(datatype) if isinstance(datatype, str) else None
+    if dtype is None:
+        raise _bad(name, f"datatype {datatype!r} is not one of {', '.join(DATATYPES)}")
+    size = math.prod(shape)
+    params = spec.get("parameters") or {}
+    used = 0
+    if "binary_data_size" in params:
+        used = int(params["binary_data_size"])
+        if used > len(binary):
+            raise InvalidRequest(f"input {name!r} announces {used} binary bytes; fewer were sent")
+        raw = bytes(binary[:used])
+        flat = _bytes_tensor(raw, name) if datatype == "BYTES" else _frombuffer(raw, dtype, name)
+    elif "data" in spec:
+        try:
+            flat = np.asarray(spec["data"], dtype=dtype).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise _bad(name, f"data does not fit datatype {datatype}: {exc}") from None
+        if datatype == "BYTES":
+            flat = np.array([_text(v) for v in flat], dtype=object)
+    else:
+        raise InvalidRequest(f"input {name!r} has neither 'data' nor binary data")
+    if flat.size != size:
+        raise _bad(name, f"shape {shape} needs {size} values; {flat.size} were sent")
+    return flat.reshape(shape), used
+
+
+def _frombuffer(raw: bytes, dtype: np.dtype[Any], name: str) -> np.ndarray[Any, Any]:
+    if len(raw) % dtype.itemsize:
+        raise _bad(name, f"{len(raw)} binary bytes is not a whole number of {dtype} values")
+    return np.frombuffer(raw, dtype=dtype.newbyteorder("<"))
+
+
+def _bytes_tensor(raw: bytes, name: str) -> np.ndarray[Any, Any]:
+    # Triton's BYTES serialization: a 4-byte little-endian length before each element.
+    items: list[str] = []
+    pos = 0
+    while pos < len(raw):
+        if pos + 4 > len(raw):
+            raise _bad(name, "truncated BYTES tensor")
+        length = int.from_bytes(raw[pos : pos + 4], "little")
+        items.append(_text(raw[pos + 4 : pos + 4 + length]))
+        pos += 4 + length
+    return np.array(items, dtype=object)
+
+
+def _text(value: Any) -> Any:
+    return value.decode("utf-8", errors="replace") if isinstance(value, bytes | bytearray) else value
+
+
+def _bad(column: str, problem: str) -> InvalidInput:
+    return InvalidInput(f"input {column!r}: {problem}", details=[{"row": None, "column": column, "problem": problem}])
+
+
+def datatype_of(values: np.ndarray[Any, Any]) -> str:
+    """The V2 datatype naming a numpy array's dtype (object and strings are BYTES)."""
+    for name, dtype in DATATYPES.items():
+        if values.dtype == dtype and name != "BYTES":
+            return name
+    return "BYTES"
+
+
+def schema_datatype(mlflow_type: str) -> str:
+    return _MLFLOW_TO_V2.get(mlflow_type, "BYTES")
+
+
+def encode_outputs(result: PredictionResult, wanted: Sequence[str]) -> list[Mapping[str, Any]]:
+    """``predict`` ([rows]) and, for classifiers, ``predict_proba`` ([rows, classes]) as V2 outputs."""
+    tensors: dict[str, np.ndarray[Any, Any]] = {"predict": result.predictions}
+    if result.probabilities is not None:
+        tensors["predict_proba"] = result.probabilities
+    unknown = [n for n in wanted if n not in tensors]
+    if unknown:
+        raise InvalidRequest(f"unknown output(s) {unknown}; this model has {list(tensors)}")
+    return [
+        {"name": n, "datatype": datatype_of(t), "shape": list(t.shape), "data": jsonable(t.reshape(-1))}
+        for n, t in tensors.items()
+        if not wanted or n in wanted
+    ]
+
+
+def parse_from(request: V2Request, check_rows: Callable[[int], None]) -> Callable[[InputSchema], Features]:
+    check_rows(request.n_rows)
+    return request.features

@@ -1,0 +1,99 @@
+"""``modelport serve`` as users run it: a subprocess, several workers on one port, SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+
+import modelport
+from modelport.settings import Settings
+from modelport.state import StateStore
+
+SRC = str(Path(modelport.__file__).resolve().parents[1])
+
+
+@pytest.fixture
+def deployed_home(demo_home: Path) -> Path:
+    store = StateStore.open(Settings(home=demo_home))
+    store.create_deployment("credit", "credit_risk", "production")
+    store.close()
+    return demo_home
+
+
+def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
+    env = os.environ | {"PYTHONPATH": SRC}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modelport", "--home", str(home), "serve", "--port", "0", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # the first line names the port the kernel picked
+        match = re.search(r"serving on (http://\S+)", line)
+        if match:
+            # Keep reading: a full, unread pipe would block the server's logging.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
+            return process, match.group(1)
+    process.wait(timeout=30)
+    raise AssertionError(f"modelport serve exited with {process.returncode} before listening")
+
+
+def _wait_ready(url: str) -> None:
+    with httpx.Client(base_url=url, timeout=5) as client:
+        for _ in range(600):
+            try:
+                if client.get("/readyz").status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            threading.Event().wait(0.1)
+    raise AssertionError("the server never became ready")
+
+
+def test_two_workers_on_one_port_then_sigterm_finishes_in_flight_requests(deployed_home: Path) -> None:
+    process, url = _start(deployed_home, "--workers", "2", "--deployment", "credit")
+    rows = pd.read_csv(deployed_home / "demo" / "credit_to_score.csv").head(500)
+    payload = {"features": rows.to_dict(orient="records")}
+    try:
+        _wait_ready(url)
+        with httpx.Client(base_url=url, timeout=30) as client:
+            statuses = {client.post("/predict", json=payload).status_code for _ in range(10)}
+            assert statuses == {200}
+            assert client.get("/health").json()["model_version"] == "1"
+        outcomes: list[int | str] = []
+        started = threading.Barrier(5)
+
+        def call() -> None:
+            with httpx.Client(base_url=url, timeout=60) as client:
+                started.wait()
+                try:
+                    outcomes.append(client.post("/predict", json=payload).status_code)
+                except httpx.ConnectError:
+                    outcomes.append("refused")  # arrived after the listener closed: never accepted
+                except httpx.HTTPError as exc:
+                    outcomes.append(repr(exc))
+
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        started.wait()
+        process.send_signal(signal.SIGTERM)
+        for thread in threads:
+            thread.join()
+        assert process.wait(timeout=60) == 0
+        assert all(o in (200, "refused") for o in outcomes), outcomes
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -1,0 +1,99 @@
+"""Protocol payloads → tensors and parse functions, without a server."""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+import orjson
+import pytest
+
+from modelport.errors import InvalidInput, InvalidRequest
+from modelport.serving.mlflow_codec import parse_invocation
+from modelport.serving.v2_codec import datatype_of, decode_request
+
+
+def _no_limit(n: int) -> None:
+    del n
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"dataframe_split": {"data": [[1]]}, "inputs": [[1]]},
+        {"dataframe_split": {"columns": [1], "data": [[1]]}},
+        {"dataframe_records": {"a": 1}},
+        {"inputs": 3},
+        {"inputs": {"a": 1}},
+        {"dataframe_records": [], "params": [1]},
+    ],
+)
+def test_bad_invocation_shapes_are_invalid_requests(payload: dict[str, object]) -> None:
+    with pytest.raises(InvalidRequest):
+        parse_invocation(payload, _no_limit)
+
+
+def test_rows_are_counted_before_validation() -> None:
+    seen: list[int] = []
+    parse_invocation({"inputs": {"a": [1, 2, 3], "b": [4, 5, 6]}}, seen.append)
+    parse_invocation({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}, seen.append)
+    assert seen == [3, 2]
+
+
+def test_records_that_are_not_objects_name_the_row() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_invocation({"dataframe_records": [{"a": 1}, [1]]}, _no_limit)
+    assert caught.value.details[0]["row"] == 1
+
+
+def test_v2_json_and_binary_tensors() -> None:
+    floats = np.arange(6, dtype=np.float32).reshape(2, 3)
+    words = b"".join(struct.pack("<I", len(w)) + w for w in (b"red", b"blue"))
+    head = orjson.dumps(
+        {
+            "id": "r1",
+            "inputs": [
+                {"name": "m", "shape": [2, 3], "datatype": "FP32", "parameters": {"binary_data_size": 24}},
+                {"name": "c", "shape": [2], "datatype": "BYTES", "parameters": {"binary_data_size": len(words)}},
+                {"name": "j", "shape": [2, 1], "datatype": "INT64", "data": [[7], [8]]},
+            ],
+            "outputs": [{"name": "predict"}],
+        }
+    )
+    request = decode_request(head + floats.tobytes() + words, len(head))
+    assert request.id == "r1"
+    assert request.outputs == ["predict"]
+    np.testing.assert_array_equal(request.tensors["m"], floats)
+    assert request.tensors["c"].tolist() == ["red", "blue"]
+    assert request.tensors["j"].tolist() == [[7], [8]]
+    assert request.n_rows == 2
+
+
+@pytest.mark.parametrize(
+    "tensor",
+    [
+        {"name": "x", "shape": [2], "datatype": "FP64", "data": [1.0]},
+        {"name": "x", "shape": [-1], "datatype": "FP64", "data": [1.0]},
+        {"name": "x", "shape": [1], "datatype": "FP128", "data": [1.0]},
+        {"name": "x", "shape": [1], "datatype": "FP64", "data": ["a"]},
+    ],
+)
+def test_v2_bad_tensors_name_the_input(tensor: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        decode_request(orjson.dumps({"inputs": [tensor]}), None)
+    assert caught.value.details[0]["column"] == "x"
+
+
+def test_v2_truncated_binary_is_an_invalid_request() -> None:
+    head = orjson.dumps(
+        {"inputs": [{"name": "x", "shape": [4], "datatype": "FP64", "parameters": {"binary_data_size": 32}}]}
+    )
+    with pytest.raises(InvalidRequest):
+        decode_request(head + b"\0" * 8, len(head))
+
+
+def test_datatypes_of_outputs() -> None:
+    assert datatype_of(np.array([1.0])) == "FP64"
+    assert datatype_of(np.array([1], dtype=np.int64)) == "INT64"
+    assert datatype_of(np.array(["a"], dtype=object)) == "BYTES"
+    assert datatype_of(np.array(["a"])) == "BYTES"
