@@ -50,7 +50,10 @@ def admin_router(ctx: ServingContext, rollouts: Rollouts) -> APIRouter:
         await ctx.allow(request, "admin")
         if request.method == "GET":
             return {}
-        body = await ctx.json(request) if await ctx.body(request) else {}
+        from modelport.serving.body import parse_json
+
+        raw = await ctx.body(request)
+        body = parse_json(raw) if raw.strip() else {}
         if not isinstance(body, dict):
             raise InvalidRequest("the body must be a JSON object")
         return body

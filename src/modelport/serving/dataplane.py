@@ -181,6 +181,7 @@ class DataPlane:
                 changed = True
             for spec in wanted.values():
                 changed |= await self._follow(spec)
+                changed |= await self._follow_policy(self._pools[spec.name])
             self.last_sync = datetime.now(UTC)
         return changed
 
@@ -218,11 +219,11 @@ class DataPlane:
             pool.failure = None
             self.metrics.degraded.labels(pool.name).set(0)
 
-    async def _follow_policy(self, pool: ModelPool) -> None:
+    async def _follow_policy(self, pool: ModelPool) -> bool:
         """Load (warm) every version the deployment's traffic policy routes to; release the rest."""
         active = pool.active
         if self.rollouts is None or active is None or not active.version.isdigit():
-            return
+            return False
         needed: dict[str, ServedVersion] = {}
         for number in sorted(self.rollouts.table.versions(pool.name, int(active.version))):
             version = str(number)
@@ -236,8 +237,12 @@ class DataPlane:
                     self._fail(pool, version, exc)
                     continue
             needed[version] = served
+        before = {id(s) for _, s in pool.versions()}
         await self._close(pool.hold(needed))
+        if before == {id(s) for _, s in pool.versions()}:
+            return False
         self._publish(pool)
+        return True
 
     async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
         model_name = pool.spec.model

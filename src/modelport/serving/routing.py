@@ -50,7 +50,10 @@ async def predict_routed(
     request_id = request_id_var.get() or uuid.uuid4().hex
     # Keyless requests are keyed by their request id: random, so they spread uniformly.
     route = agent.table.route(pool.name, int(active.version), request_key(policy, headers, None) or request_id)
-    served = pool.loaded(str(route.version)) or active  # a version still loading: the alias answers
+    served = pool.loaded(str(route.version))
+    variant = route.variant
+    if served is None:  # the policy's version is still loading: the alias answers, and says so
+        served, variant = active, "primary"
     started = time.perf_counter()
     try:
         result = await plane._run(served, parse)
@@ -85,7 +88,7 @@ async def predict_routed(
             )
             _background.add(task)
             task.add_done_callback(_background.discard)
-    return Prediction(pool.name, served, result, variant=route.variant)
+    return Prediction(pool.name, served, result, variant=variant)
 
 
 async def _shadow(
