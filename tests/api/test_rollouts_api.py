@@ -52,7 +52,7 @@ async def served(demo_home: Path) -> AsyncIterator[Served]:
     store.create_deployment("credit", "credit_risk", "production")
     _, admin = store.create_api_key("ops", "admin")
     _, predict = store.create_api_key("app", "predict")
-    row = pd.read_csv(demo_home / "demo" / "credit_to_score.csv").head(1).to_dict(orient="records")[0]
+    row = {str(k): v for k, v in pd.read_csv(demo_home / "demo" / "credit_to_score.csv").iloc[0].items()}
     app = create_app(settings, store=store)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
