@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BatchSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
+__all__ = ["BatchSettings", "RolloutSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
 
 
 class Section(BaseModel):
@@ -83,6 +83,19 @@ class RuntimeSettings(Section):
     """Longest a request waits for others to join its batch while another batch is running."""
 
 
+class RolloutSettings(Section):
+    """How servers report outcomes and run the rollout controller (``modelport.deployments``)."""
+
+    flush_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    """How often each server writes its per-version outcome counters to the state store."""
+    controller_interval_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    """How often each server's rollout controller judges the running canaries it holds the lease of."""
+    lease_ttl_s: float = Field(default=10.0, gt=0.0, le=600.0)
+    """How long a controller lease lasts unrenewed; another server takes a canary over after this."""
+    controller: bool = True
+    """Run the rollout controller in this server (one active per deployment across all servers)."""
+
+
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
@@ -112,6 +125,8 @@ class Settings(BaseSettings):
     """Predictor choice, ONNX threads and micro-batching."""
     batch: BatchSettings = Field(default_factory=BatchSettings)
     """Batch scoring defaults: batch size, workers, Spark master."""
+    rollouts: RolloutSettings = Field(default_factory=RolloutSettings)
+    """Outcome reporting and the rollout controller."""
 
     @property
     def resolved_home(self) -> Path:

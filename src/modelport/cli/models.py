@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
-from modelport.cli.context import registry_from, settings_from
+from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, err_console, print_json, print_table
-from modelport.errors import InvalidRequest
+from modelport.errors import DeploymentNotFound, InvalidRequest
 from modelport.registry import DEFAULT_ALIAS, read_sample
 from modelport.registry.sources import PICKLE_SUFFIXES
 from modelport.types import HistoryEntry
@@ -140,13 +140,44 @@ def promote(
 
 def rollback(
     ctx: typer.Context,
-    name: str,
-    alias: AliasOption = DEFAULT_ALIAS,
+    name: Annotated[str, typer.Argument(help="A deployment, or a model (with no deployment of that name).")],
+    alias: Annotated[
+        str | None, typer.Option("--alias", "-a", help="Roll back this alias of model NAME (default: production).")
+    ] = None,
     reason: ReasonOption = None,
     json_output: JsonFlag = False,
 ) -> None:
-    """Move an alias back to where it pointed before its last promotion (from the history)."""
-    _print_move(registry_from(ctx).rollback(name, alias=alias, reason=reason), json_output)
+    """Undo the last change to what deployment NAME serves, or move model NAME's alias back (from the history)."""
+    if alias is None and _is_deployment(ctx, name):
+        from modelport.cli.rollouts import rollouts_from
+
+        undone = rollouts_from(ctx).rollback(name, reason=reason)
+        if json_output:
+            print_json(undone)
+        elif undone["undid"] == "promotion":
+            e = undone["entry"]
+            console.print(
+                f"{name}: undid the promotion of {e['model']}@{e['alias']}; back on version {e['to_version']}",
+                markup=False,
+            )
+        else:
+            r, now = undone["revision"], undone["now"]
+            console.print(
+                f"{name}: undid policy revision {r['id']} ({r['kind']}, by {r['actor']}); now {now['kind']} "
+                f"(revision {now['id']})",
+                markup=False,
+            )
+        return
+    registry = registry_from(ctx)
+    _print_move(registry.rollback(name, alias=alias or DEFAULT_ALIAS, reason=reason), json_output)
+
+
+def _is_deployment(ctx: typer.Context, name: str) -> bool:
+    try:
+        store_from(ctx).get_deployment(name)
+    except DeploymentNotFound:
+        return False
+    return True
 
 
 def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:

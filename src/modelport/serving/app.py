@@ -29,6 +29,7 @@ from modelport.serving.status import error_body, status_for
 from modelport.serving.v2_api import v2_router
 
 if TYPE_CHECKING:
+    from modelport.deployments import RolloutAgent
     from modelport.registry import Registry
     from modelport.settings import Settings
     from modelport.state import StateStore
@@ -72,6 +73,7 @@ def create_app(
             intra_op_threads=settings.runtime.intra_op_threads,
         )
     metrics = ServingMetrics(metrics_registry)
+    agent = _rollout_agent(settings, store, registry)
     plane = DataPlane(
         catalog,
         loader,
@@ -81,6 +83,7 @@ def create_app(
         max_rows=serving.max_rows,
         max_batch_size=settings.runtime.max_batch_size,
         max_latency_ms=settings.runtime.max_latency_ms,
+        rollouts=agent,
     )
     predict_requires_key = settings.auth == "required" or (settings.auth == "auto" and not is_loopback(serving.host))
     auth = Authenticator(
@@ -99,6 +102,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _limit_cpu_threads(serving.cpu_threads)
+        if agent is not None:
+            await agent.start()
         await follower.start()  # the first sync freezes the heap with the models in it
         served = {p.name: (p.active.version if p.active else None) for p in plane.pools}
         log.info("serving %s (predict needs a key: %s)", served or "no deployments", predict_requires_key)
@@ -106,6 +111,8 @@ def create_app(
             yield
         finally:
             await follower.stop()
+            if agent is not None:
+                await agent.stop()
             await plane.aclose()
             if owned_store is not None:
                 owned_store.close()
@@ -134,6 +141,11 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     for router in (seed_router(ctx), mlflow_router(ctx), v2_router(ctx), ops_router(ctx, follower)):
         app.include_router(router)
+    if agent is not None and registry is not None:
+        from modelport.deployments import Rollouts
+        from modelport.serving.admin_api import admin_router
+
+        app.include_router(admin_router(ctx, Rollouts(agent.store, registry, actor=settings.actor or "admin-api")))
     if serving.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 
@@ -147,6 +159,15 @@ def create_app(
     app.add_middleware(RequestIdMiddleware, on_error=lambda code: metrics.errors.labels(code).inc())
     app.state.serving = ctx
     return app
+
+
+def _rollout_agent(settings: Settings, store: StateStore | None, registry: Registry | None) -> RolloutAgent | None:
+    """Routing by traffic policies needs the state store; the controller also needs the registry."""
+    if store is None:
+        return None
+    from modelport.deployments import RolloutAgent
+
+    return RolloutAgent(store, registry, settings.rollouts)
 
 
 def _open_store(settings: Settings) -> StateStore:

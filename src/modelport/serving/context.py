@@ -45,6 +45,7 @@ def version_headers(prediction: Prediction) -> dict[str, str]:
     served = prediction.served
     return {
         "x-modelport-deployment": prediction.deployment,
+        "x-modelport-variant": prediction.variant,
         "x-model-name": served.model_name,
         "x-model-version": served.version,
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +20,7 @@ from modelport.errors import DeploymentNotFound, InvalidInput, ModelportError, P
 from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
 
 if TYPE_CHECKING:
+    from modelport.deployments import RolloutAgent
     from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
     from modelport.serving.catalog import Catalog, DeploymentSpec
     from modelport.serving.metrics import ServingMetrics
@@ -34,11 +35,13 @@ ModelLoader = Callable[[Path], "LoadedModel"]
 
 @dataclass(frozen=True)
 class Prediction:
-    """What answered a request: the deployment, the exact version, and its output."""
+    """What answered a request: the deployment, the variant of its policy, the exact version, its output."""
 
     deployment: str
     served: ServedVersion
     result: PredictionResult
+    variant: str = "primary"
+    fallback: bool = False
 
 
 class DataPlane:
@@ -55,8 +58,10 @@ class DataPlane:
         max_rows: int = 10_000,
         max_batch_size: int = 64,
         max_latency_ms: float = 2.0,
+        rollouts: RolloutAgent | None = None,
     ) -> None:
         self.catalog = catalog
+        self.rollouts = rollouts
         self.metrics = metrics
         self.max_rows = max_rows
         self._loader = loader
@@ -132,18 +137,27 @@ class DataPlane:
         *,
         version: str | None = None,
         protocol: str = "seed",
+        headers: Mapping[str, str] | None = None,
     ) -> Prediction:
-        """Pick the version, parse the payload against its schema, predict through its batcher."""
+        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher."""
         started = time.perf_counter()
-        served = await self.served(deployment, version)
-        name = self.pool(deployment).name
+        if version is None and self.rollouts is not None:
+            from modelport.serving.routing import predict_routed
+
+            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {})
+        else:
+            served = await self.served(deployment, version)
+            prediction = Prediction(self.pool(deployment).name, served, await self._run(served, parse))
+        name, served = prediction.deployment, prediction.served
+        self.metrics.requests.labels(name, served.version, protocol).inc()
+        self.metrics.rows.labels(name, served.version).inc(prediction.result.n_rows)
+        self.metrics.latency.labels(name, served.version, protocol).observe(time.perf_counter() - started)
+        return prediction
+
+    async def _run(self, served: ServedVersion, parse: Callable[[InputSchema], Features]) -> PredictionResult:
         features = parse(served.model.schema)
         self.check_rows(features.n_rows)
-        result = await served.predict(features)
-        self.metrics.requests.labels(name, served.version, protocol).inc()
-        self.metrics.rows.labels(name, served.version).inc(features.n_rows)
-        self.metrics.latency.labels(name, served.version, protocol).observe(time.perf_counter() - started)
-        return Prediction(name, served, result)
+        return await served.predict(features)
 
     # -- following the control plane ------------------------------------------------------------
     async def sync(self) -> bool:
@@ -153,6 +167,8 @@ class DataPlane:
         """
         changed = False
         async with self._sync_lock:
+            if self.rollouts is not None:
+                await asyncio.to_thread(self.rollouts.refresh)
             specs = await asyncio.to_thread(self.catalog.deployments)
             wanted = {s.name: s for s in specs if not self._only or s.name in self._only}
             missing = sorted(self._only - wanted.keys())
@@ -165,6 +181,7 @@ class DataPlane:
                 changed = True
             for spec in wanted.values():
                 changed |= await self._follow(spec)
+                changed |= await self._follow_policy(self._pools[spec.name])
             self.last_sync = datetime.now(UTC)
         return changed
 
@@ -201,6 +218,31 @@ class DataPlane:
         if pool.failure is not None:
             pool.failure = None
             self.metrics.degraded.labels(pool.name).set(0)
+
+    async def _follow_policy(self, pool: ModelPool) -> bool:
+        """Load (warm) every version the deployment's traffic policy routes to; release the rest."""
+        active = pool.active
+        if self.rollouts is None or active is None or not active.version.isdigit():
+            return False
+        needed: dict[str, ServedVersion] = {}
+        for number in sorted(self.rollouts.table.versions(pool.name, int(active.version))):
+            version = str(number)
+            if version == active.version:
+                continue
+            served = pool.loaded(version)
+            if served is None:
+                try:
+                    served = await self._load(pool, version)
+                except Exception as exc:  # the policy's other versions still serve; routing skips this one
+                    self._fail(pool, version, exc)
+                    continue
+            needed[version] = served
+        before = {id(s) for _, s in pool.versions()}
+        await self._close(pool.hold(needed))
+        if before == {id(s) for _, s in pool.versions()}:
+            return False
+        self._publish(pool)
+        return True
 
     async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
         model_name = pool.spec.model

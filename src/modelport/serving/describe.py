@@ -38,8 +38,9 @@ def describe_pool(pool: ModelPool) -> dict[str, Any]:
         "model": pool.spec.model,
         "alias": pool.spec.alias,
         "status": pool_status(pool),
-        "versions": {role: describe_version(s) for role, s in pool.versions() if role != "pinned"}
-        | {"pinned": [describe_version(s) for role, s in pool.versions() if role == "pinned"]},
+        "versions": {role: describe_version(s) for role, s in pool.versions() if role not in ("pinned", "policy")}
+        | {"pinned": [describe_version(s) for role, s in pool.versions() if role == "pinned"]}
+        | {"policy": [describe_version(s) for role, s in pool.versions() if role == "policy"]},
         "load_error": None
         if failure is None
         else {"version": failure.version, "message": failure.message, "at": failure.at},

@@ -53,7 +53,7 @@ def mlflow_router(ctx: ServingContext) -> APIRouter:
             parse = parse_csv(body, plane.check_rows)
         else:
             parse = parse_invocation(parse_json(body), plane.check_rows)
-        prediction = await plane.predict(deployment, parse, protocol="mlflow")
+        prediction = await plane.predict(deployment, parse, protocol="mlflow", headers=request.headers)
         content = dumps({"predictions": jsonable(prediction.result.predictions)})
         return Response(content, media_type=JSON, headers=version_headers(prediction))
 

@@ -55,6 +55,8 @@ class ModelPool:
         self._previous: ServedVersion | None = None
         self._pinned: OrderedDict[str, ServedVersion] = OrderedDict()
         self._pinned_capacity = pinned_capacity
+        # Versions the deployment's traffic policy routes to (canary, A/B, blue-green, shadow).
+        self._policy: dict[str, ServedVersion] = {}
 
     @property
     def name(self) -> str:
@@ -88,13 +90,22 @@ class ModelPool:
         served = self._pinned.get(version)
         if served is not None:
             self._pinned.move_to_end(version)
-        return served
+            return served
+        return self._policy.get(version)
 
     def versions(self) -> list[tuple[str, ServedVersion]]:
         """Every loaded version with its role: ``active``, ``previous`` or ``pinned``."""
         out = [(role, s) for role, s in (("active", self._active), ("previous", self._previous)) if s]
         out += [("pinned", s) for s in self._pinned.values()]
+        listed = {id(s) for _, s in out}
+        out += [("policy", s) for s in self._policy.values() if id(s) not in listed]
         return out
+
+    def hold(self, needed: dict[str, ServedVersion]) -> list[ServedVersion]:
+        """Hold exactly the versions the traffic policy needs; returns those nothing holds any more."""
+        old, self._policy = self._policy, dict(needed)
+        kept = {id(s) for _, s in self.versions()}
+        return [s for s in old.values() if id(s) not in kept]
 
     def swap(self, served: ServedVersion) -> list[ServedVersion]:
         """Make ``served`` active; the old active becomes previous. Returns versions no longer held.
@@ -110,7 +121,7 @@ class ModelPool:
         if self._pinned.get(served.version) is served:
             del self._pinned[served.version]
         self._active, self._previous = served, old_active
-        if old_previous is None or old_previous is served:
+        if old_previous is None or old_previous is served or old_previous in self._policy.values():
             return []
         return [old_previous]
 
@@ -123,11 +134,12 @@ class ModelPool:
         evicted: list[ServedVersion] = []
         while len(self._pinned) > self._pinned_capacity:
             evicted.append(self._pinned.popitem(last=False)[1])
-        return evicted
+        return [s for s in evicted if s not in self._policy.values()]
 
     def drain(self) -> list[ServedVersion]:
         """Forget every version (shutdown, or the deployment was removed); returns them for closing."""
         out = [s for _, s in self.versions()]
         self._active = self._previous = None
         self._pinned.clear()
+        self._policy.clear()
         return out

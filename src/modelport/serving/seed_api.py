@@ -48,7 +48,9 @@ def seed_router(ctx: ServingContext) -> APIRouter:
         if not isinstance(rows, list):
             raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
         plane.check_rows(len(rows))
-        prediction = await plane.predict(deployment, lambda s: s.from_records(rows), protocol="seed")
+        prediction = await plane.predict(
+            deployment, lambda s: s.from_records(rows), protocol="seed", headers=request.headers
+        )
         return Response(_answer(prediction, batch), media_type=JSON, headers=version_headers(prediction))
 
     @router.get("/", tags=["seed API"], summary="What this server serves and where")
@@ -110,6 +112,7 @@ def _answer(prediction: Prediction, batch: bool) -> bytes:
         "model_name": prediction.served.model_name,
         "model_version": prediction.served.version,
         "deployment": prediction.deployment,
+        "variant": prediction.variant,
         "timestamp": datetime.now(UTC),
     }
     if result.classes is not None:

@@ -76,7 +76,9 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         if header is not None and not header.isdigit():
             raise InvalidRequest("Inference-Header-Content-Length must be a byte count")
         v2 = decode_request(body, int(header) if header is not None else None)
-        prediction = await plane.predict(name, parse_from(v2, plane.check_rows), version=version, protocol="v2")
+        prediction = await plane.predict(
+            name, parse_from(v2, plane.check_rows), version=version, protocol="v2", headers=request.headers
+        )
         doc: dict[str, Any] = {
             "model_name": name,
             "model_version": prediction.served.version,

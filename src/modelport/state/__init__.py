@@ -1,5 +1,29 @@
 """modelport's own state store (SQLite or PostgreSQL, versioned with Alembic migrations)."""
 
+from modelport.state.outcomes import OutcomeKey, OutcomeStore
+from modelport.state.policies import PolicyStore
+from modelport.state.records import (
+    DecisionRecord,
+    ExposureRecord,
+    FeedbackRecord,
+    Lease,
+    OutcomeCounts,
+    PolicyRevision,
+    ShadowRecord,
+)
 from modelport.state.store import StateStore, StateTransaction
 
-__all__ = ["StateStore", "StateTransaction"]
+__all__ = [
+    "DecisionRecord",
+    "ExposureRecord",
+    "FeedbackRecord",
+    "Lease",
+    "OutcomeCounts",
+    "OutcomeKey",
+    "OutcomeStore",
+    "PolicyRevision",
+    "PolicyStore",
+    "ShadowRecord",
+    "StateStore",
+    "StateTransaction",
+]

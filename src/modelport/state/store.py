@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,19 +20,17 @@ import sqlalchemy as sa
 from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, NotFound
 from modelport.settings import Settings
 from modelport.state import keys, tables
+from modelport.state._time import aware, utcnow
 from modelport.state.migrate import upgrade_to_head
+from modelport.state.outcomes import OutcomeStore
+from modelport.state.policies import PolicyStore
 from modelport.types import ApiKey, Deployment, HistoryAction, HistoryEntry, KeyScope
 
 __all__ = ["StateStore", "StateTransaction"]
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything we store is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+_utcnow = utcnow
+_aware = aware
 
 
 def _history_entry(row: sa.Row[Any]) -> HistoryEntry:
@@ -91,6 +89,11 @@ class StateTransaction:
 
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+
+    @property
+    def connection(self) -> sa.Connection:
+        """The transaction's connection, for the other state modules' queries."""
+        return self._conn
 
     def alias_version(self, model: str, alias: str) -> int | None:
         row = self._conn.execute(
@@ -173,6 +176,16 @@ class StateStore:
             engine.dispose()
             raise BackendError(f"cannot open the state store at {engine.url!r}: {exc.orig}") from exc
         return cls(engine)
+
+    @cached_property
+    def policies(self) -> PolicyStore:
+        """Policy revisions, rollout decisions and controller leases."""
+        return PolicyStore(self, self._engine)
+
+    @cached_property
+    def outcomes(self) -> OutcomeStore:
+        """Per-version outcome counters, exposures, feedback and shadow comparisons."""
+        return OutcomeStore(self._engine)
 
     @property
     def dialect(self) -> str:

@@ -60,3 +60,97 @@ revision = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
 )
+
+# -- rollouts (migration 0002): see modelport.state.rollouts for how each is written --
+
+policy_revisions = sa.Table(
+    "policy_revisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(256), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("policy", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=True),
+    sa.Column("undoes", sa.Integer, nullable=True),
+)
+
+rollout_decisions = sa.Table(
+    "rollout_decisions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("policy_revision", sa.Integer, nullable=False),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("numbers", sa.Text, nullable=False),
+)
+
+controller_leases = sa.Table(
+    "controller_leases",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("holder", sa.String(128), nullable=False),
+    sa.Column("expires", sa.DateTime(timezone=True), nullable=False),
+)
+
+outcome_counters = sa.Table(
+    "outcome_counters",
+    metadata,
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("policy_revision", sa.Integer, primary_key=True),
+    sa.Column("version", sa.Integer, primary_key=True),
+    sa.Column("replica", sa.String(64), primary_key=True),
+    sa.Column("count", sa.BigInteger, nullable=False),
+    sa.Column("errors", sa.BigInteger, nullable=False),
+    sa.Column("fallbacks", sa.BigInteger, nullable=False),
+    sa.Column("latency_ms_sum", sa.Float, nullable=False),
+    sa.Column("buckets", sa.Text, nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+)
+
+exposures = sa.Table(
+    "exposures",
+    metadata,
+    sa.Column("request_id", sa.String(128), primary_key=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("policy_revision", sa.Integer, nullable=False),
+    sa.Column("variant", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("label", sa.String(256), nullable=True),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+)
+
+feedback = sa.Table(
+    "feedback",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("policy_revision", sa.Integer, nullable=False),
+    sa.Column("variant", sa.String(64), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.Column("request_id", sa.String(128), nullable=True),
+    sa.Column("key", sa.String(256), nullable=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+)
+
+shadow_comparisons = sa.Table(
+    "shadow_comparisons",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("deployment", sa.String(128), nullable=False),
+    sa.Column("policy_revision", sa.Integer, nullable=False),
+    sa.Column("primary_version", sa.Integer, nullable=False),
+    sa.Column("shadow_version", sa.Integer, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("agreeing_rows", sa.Integer, nullable=True),
+    sa.Column("mean_abs_diff", sa.Float, nullable=True),
+    sa.Column("max_abs_diff", sa.Float, nullable=True),
+    sa.Column("primary_ms", sa.Float, nullable=False),
+    sa.Column("shadow_ms", sa.Float, nullable=True),
+    sa.Column("shadow_error", sa.Text, nullable=True),
+    sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+)

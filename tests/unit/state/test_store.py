@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,15 +8,6 @@ import sqlalchemy as sa
 from modelport.errors import AlreadyExists, DeploymentNotFound, NotFound
 from modelport.state import StateStore
 from modelport.state import tables as state_tables
-from tests.conftest import PostgresDatabases
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path, postgres: PostgresDatabases) -> Iterator[StateStore]:
-    url = f"sqlite:///{tmp_path / 'state.db'}" if request.param == "sqlite" else postgres.create()
-    opened = StateStore.from_url(url)
-    yield opened
-    opened.close()
 
 
 def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore) -> None:
@@ -27,7 +17,7 @@ def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore)
         reflected = {c["name"] for c in inspector.get_columns(table.name)}
         assert reflected == {c.name for c in table.columns}, table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0001"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0002"
 
 
 def test_opening_twice_is_a_no_op_and_keeps_data(store: StateStore, tmp_path: Path) -> None:

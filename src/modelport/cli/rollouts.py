@@ -1,0 +1,287 @@
+"""Rollout commands: canary, ab (+ report), shadow (+ report), bluegreen, switch, rollout …, deployment history.
+
+Every command calls ``modelport.deployments.Rollouts`` (the same core as the admin API) and prints
+one line for people or ``--json`` for pipelines.
+"""
+
+from __future__ import annotations
+
+import getpass
+import re
+from typing import Annotated, Any
+
+import typer
+from typer._click import Context as ClickContext
+from typer.core import TyperGroup
+
+from modelport.cli.context import registry_from, settings_from, store_from
+from modelport.cli.output import console, print_json, print_table
+from modelport.deployments import (
+    CanaryThresholds,
+    KeySource,
+    Rollouts,
+    ab_report,
+    deployment_history,
+    rollout_status,
+    shadow_report,
+)
+from modelport.errors import InvalidRequest
+from modelport.state import PolicyRevision
+
+__all__ = ["register", "rollouts_from"]
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why: recorded in the history.")]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class _DefaultCommandGroup(TyperGroup):
+    """``modelport ab NAME V1 V2`` starts; ``modelport ab report NAME`` reports (a group with a default)."""
+
+    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args.insert(0, "start")
+        return super().parse_args(ctx, args)
+
+
+def rollouts_from(ctx: typer.Context) -> Rollouts:
+    settings = settings_from(ctx)
+    try:
+        actor = settings.actor or getpass.getuser()
+    except (KeyError, OSError):
+        actor = "unknown"
+    return Rollouts(store_from(ctx), registry_from(ctx), actor=actor)
+
+
+def parse_duration(text: str) -> float:
+    """``60s``, ``5m``, ``500ms``, ``1h`` or plain seconds."""
+    match = _DURATION.match(text)
+    if match is None:
+        raise InvalidRequest(f"invalid duration {text!r}: use e.g. 60s, 5m, 500ms")
+    return float(match.group(1)) * _UNIT_S[match.group(2) or "s"]
+
+
+def _numbers(text: str, what: str) -> list[float]:
+    try:
+        return [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise InvalidRequest(f"invalid {what} {text!r}: use comma-separated numbers like 5,25,50,100") from None
+
+
+def _done(revision: PolicyRevision, message: str, json_output: bool) -> None:
+    if json_output:
+        print_json(revision.to_dict())
+    else:
+        console.print(f"{message} (policy revision {revision.id})", markup=False)
+
+
+def canary(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Deployment.")],
+    version: Annotated[int, typer.Argument(help="Candidate version.")],
+    steps: Annotated[str, typer.Option(help="Traffic percentages, ending at 100.")] = "5,25,50,100",
+    interval: Annotated[str, typer.Option(help="Least time per step (60s, 5m).")] = "60s",
+    max_error_rate: Annotated[float, typer.Option(help="Abort above this error rate.")] = 0.01,
+    max_p99_ms: Annotated[float | None, typer.Option(help="Abort above this p99 latency (ms).")] = None,
+    min_requests: Annotated[int, typer.Option(help="Wait until the candidate has this many requests.")] = 200,
+    max_error_rate_increase: Annotated[
+        float | None, typer.Option(help="Abort if the candidate's error rate exceeds stable's by more.")
+    ] = None,
+    fallback: Annotated[bool, typer.Option(help="Retry failed candidate predictions on stable.")] = True,
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Start a progressive canary of VERSION; the servers' controller advances, promotes or aborts it."""
+    thresholds = CanaryThresholds(max_error_rate, max_p99_ms, min_requests, max_error_rate_increase)
+    revision = rollouts_from(ctx).canary(
+        name,
+        version,
+        steps=_numbers(steps, "--steps"),
+        interval_s=parse_duration(interval),
+        thresholds=thresholds,
+        fallback=fallback,
+        reason=reason,
+    )
+    p = revision.policy
+    _done(revision, f"Canary on {name}: v{p['candidate']} at {p['steps'][0]:g}% against v{p['stable']}", json_output)
+
+
+ab_app = typer.Typer(cls=_DefaultCommandGroup, no_args_is_help=True, help="Start an A/B test, or report on it.")
+
+
+@ab_app.command("start", help="Start an A/B test: NAME V1 V2 [V3…] (variants A, B, …).")
+def ab_start(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Deployment.")],
+    versions: Annotated[list[int], typer.Argument(help="Two or more versions.")],
+    weights: Annotated[str | None, typer.Option(help="Percentages per variant, e.g. 50,50.")] = None,
+    key: Annotated[str, typer.Option(help="Sticky key: header:NAME or field:NAME.")] = "header:X-Modelport-Key",
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    revision = rollouts_from(ctx).ab(
+        name,
+        versions,
+        weights=_numbers(weights, "--weights") if weights else None,
+        key=KeySource.parse(key),
+        reason=reason,
+    )
+    arms = ", ".join(f"{a['name']}=v{a['version']} {a['weight']:g}%" for a in revision.policy["arms"])
+    _done(revision, f"A/B test on {name}: {arms}, sticky by {revision.policy['key']}", json_output)
+
+
+@ab_app.command("report")
+def ab_report_command(
+    ctx: typer.Context,
+    name: str,
+    mde: Annotated[float | None, typer.Option(help="Minimum detectable effect (absolute difference).")] = None,
+    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    json_output: JsonFlag = False,
+) -> None:
+    """Per-variant requests and outcomes; difference, confidence interval and p-value against variant A."""
+    report = ab_report(rollouts_from(ctx), name, mde=mde, alpha=alpha)
+    if json_output:
+        print_json(report)
+        return
+    print_table(
+        f"A/B test on {name} (revision {report['revision']}, key {report['key']})",
+        ["variant", "version", "weight", "requests", "outcomes", "mean"],
+        [
+            (v["name"], v["version"], v["weight"], v["requests"], v["outcomes"], _fmt(v["mean"]))
+            for v in report["variants"]
+        ],
+    )
+    for c in report["comparisons"]:
+        if "note" in c:
+            console.print(f"{c['variant']} vs {c['control']}: {c['note']}")
+            continue
+        line = (
+            f"{c['variant']} vs {c['control']} ({c['test']}): difference {c['difference']:+.4f}, "
+            f"{c['confidence']:.0%} CI [{c['ci'][0]:+.4f}, {c['ci'][1]:+.4f}], p = {c['p_value']:.4g}"
+        )
+        if "still_needed_per_variant" in c:
+            line += f"; {c['still_needed_per_variant']} more outcomes per variant to detect {mde}"
+        console.print(line, markup=False)
+
+
+def _fmt(value: Any) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+shadow_app = typer.Typer(cls=_DefaultCommandGroup, no_args_is_help=True, help="Start a shadow, or report on it.")
+
+
+@shadow_app.command("start", help="Mirror traffic to VERSION off the request path: NAME VERSION.")
+def shadow_start(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Deployment.")],
+    version: Annotated[int, typer.Argument(help="Shadow version.")],
+    sample: Annotated[float, typer.Option(help="Share of requests mirrored, (0, 1].")] = 1.0,
+    reason: ReasonOption = None,
+    json_output: JsonFlag = False,
+) -> None:
+    revision = rollouts_from(ctx).shadow(name, version, sample=sample, reason=reason)
+    p = revision.policy
+    _done(revision, f"Shadow on {name}: v{p['shadow']} mirrors v{p['primary']} ({p['sample']:.0%})", json_output)
+
+
+@shadow_app.command("report")
+def shadow_report_command(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
+    """Label agreement, probability differences and latency of the primary and the shadow."""
+    report = shadow_report(rollouts_from(ctx), name)
+    if json_output:
+        print_json(report)
+        return
+    console.print(
+        f"Shadow v{report['shadow_version']} vs v{report['primary_version']} on {name}: {report['requests']} requests, "
+        f"agreement {_fmt(report['agreement'])}, mean |Δp| {_fmt(report['mean_abs_diff'])}, "
+        f"max |Δp| {_fmt(report['max_abs_diff'])}, shadow errors {report['shadow_errors']}",
+        markup=False,
+    )
+    for who in ("primary", "shadow"):
+        lat = report[f"{who}_latency"]
+        console.print(f"  {who} latency: mean {_fmt(lat['mean_ms'])} ms, p99 {_fmt(lat['p99_ms'])} ms", markup=False)
+
+
+def bluegreen(
+    ctx: typer.Context, name: str, version: int, reason: ReasonOption = None, json_output: JsonFlag = False
+) -> None:
+    """Load VERSION warm next to the live version; `modelport switch NAME` moves the traffic."""
+    revision = rollouts_from(ctx).bluegreen(name, version, reason=reason)
+    p = revision.policy
+    _done(revision, f"Blue-green on {name}: live v{p['blue']}, warm v{p['green']}", json_output)
+
+
+def switch(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
+    """Flip a blue-green deployment to its other (warm) version, atomically."""
+    revision = rollouts_from(ctx).switch(name, reason=reason)
+    live = revision.policy["live"]
+    _done(revision, f"{name} now serves {live} (v{revision.policy[live]})", json_output)
+
+
+rollout_app = typer.Typer(no_args_is_help=True, help="Inspect, promote or abort a deployment's rollout.")
+
+
+@rollout_app.command()
+def status(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
+    """The policy, live outcomes per version and, for a canary, what the analysis says now."""
+    found = rollout_status(rollouts_from(ctx), name)
+    if json_output:
+        print_json(found)
+        return
+    console.print(f"{name}: {found['kind']} — {found['describe']}", markup=False)
+    for version, o in found.get("outcomes", {}).items():
+        console.print(
+            f"  v{version}: {o['requests']} requests, error rate {o['error_rate']:.2%}, p99 {o['p99_ms']} ms",
+            markup=False,
+        )
+    if "analysis" in found:
+        console.print(f"  analysis: {found['analysis']['action']} — {found['analysis']['reason']}", markup=False)
+
+
+@rollout_app.command()
+def promote(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
+    """Finish a canary now: promote the candidate to the alias."""
+    revision = rollouts_from(ctx).promote(name, reason=reason)
+    _done(revision, f"{name}: canary promoted", json_output)
+
+
+@rollout_app.command()
+def abort(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
+    """End the rollout: all traffic back to the version the alias points at."""
+    revision = rollouts_from(ctx).abort(name, reason=reason)
+    _done(revision, f"{name}: rollout aborted, serving the alias", json_output)
+
+
+deployment_app = typer.Typer(no_args_is_help=True, help="One deployment's records.")
+
+
+@deployment_app.command()
+def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
+    """Policy revisions, controller decisions (with their numbers) and alias moves, oldest first."""
+    events = deployment_history(rollouts_from(ctx), name)
+    if json_output:
+        print_json(events)
+        return
+    rows = []
+    for e in events:
+        if e["type"] == "policy":
+            what = f"{e['kind']}" + (f" (undoes {e['undoes']})" if e["undoes"] else "")
+            rows.append((e["time"], e["actor"], "policy", what, e["reason"] or ""))
+        elif e["type"] == "decision":
+            rows.append((e["time"], "controller", e["action"], f"revision {e['policy_revision']}", e["reason"]))
+        else:
+            rows.append((e["time"], e["actor"], e["action"], f"{e['from_version']} → {e['to_version']}", e["reason"]))
+    print_table(f"History of deployment {name}", ["time", "actor", "event", "what", "reason / numbers"], rows)
+
+
+def register(app: typer.Typer) -> None:
+    """Mount every rollout command on the root ``modelport`` app."""
+    app.command()(canary)
+    app.add_typer(ab_app, name="ab")
+    app.add_typer(shadow_app, name="shadow")
+    app.command()(bluegreen)
+    app.command()(switch)
+    app.add_typer(rollout_app, name="rollout")
+    app.add_typer(deployment_app, name="deployment")

@@ -1,0 +1,195 @@
+"""The rollout operations every front end calls (CLI, admin API, controller): one transport-free core.
+
+Each operation reads the deployment's current policy, builds the next one as a validated value and
+appends it as a new policy revision with ``expect`` set to the revision it read, so two operators
+(or an operator and the controller) can never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from modelport.deployments.canary import CanaryPolicy, CanaryThresholds
+from modelport.deployments.codec import policy_from_json
+from modelport.deployments.keys import KeySource
+from modelport.deployments.policy import ABPolicy, BlueGreenPolicy, Policy, ShadowPolicy, SinglePolicy, Variant
+from modelport.errors import InvalidRequest, NothingToRollBack, RolloutConflict
+from modelport.registry import Registry
+from modelport.state import PolicyRevision, StateStore
+from modelport.types import Deployment
+
+__all__ = ["CurrentPolicy", "Rollouts"]
+
+CurrentPolicy = tuple[PolicyRevision | None, Policy]
+
+
+def _salt(deployment: str) -> str:
+    # Drawn once when a rollout starts and stored with the policy: every replica then hashes alike.
+    return f"{deployment}/{uuid.uuid4().hex[:12]}"
+
+
+class Rollouts:
+    """Start, switch, promote, abort and undo the traffic policies of deployments."""
+
+    def __init__(self, store: StateStore, registry: Registry, *, actor: str) -> None:
+        self.store = store
+        self.registry = registry
+        self.actor = actor
+
+    # -- reads ---------------------------------------------------------------------------------------
+
+    def deployment(self, name: str) -> Deployment:
+        return self.store.get_deployment(name)
+
+    def current(self, name: str) -> CurrentPolicy:
+        """The deployment's current policy revision (None: never changed) and the policy it holds."""
+        self.store.get_deployment(name)
+        revision = self.store.policies.current(name)
+        return revision, SinglePolicy() if revision is None else policy_from_json(revision.policy)
+
+    def alias_version(self, deployment: Deployment) -> int:
+        return self.registry.alias_version(deployment.model, deployment.alias)
+
+    # -- writes --------------------------------------------------------------------------------------
+
+    def _append(
+        self, name: str, policy: Policy, expect: PolicyRevision | None, reason: str | None, **kw: Any
+    ) -> PolicyRevision:
+        return self.store.policies.append(
+            name,
+            kind=policy.kind,
+            policy=policy.to_json(),
+            actor=kw.pop("actor", self.actor),
+            reason=reason,
+            expect=None if expect is None else expect.id,
+            **kw,
+        )
+
+    def _idle(self, name: str, what: str) -> tuple[Deployment, PolicyRevision | None, int]:
+        """The deployment, its current revision and stable version, refusing if a rollout is running."""
+        deployment = self.deployment(name)
+        revision, policy = self.current(name)
+        if not isinstance(policy, SinglePolicy | BlueGreenPolicy):
+            raise RolloutConflict(
+                f"deployment {name!r} is running a {policy.kind} rollout ({policy.describe()}); "
+                f"`modelport rollout abort {name}` (or promote it) before starting {what}"
+            )
+        live = policy.choose("").version if isinstance(policy, BlueGreenPolicy) else None
+        return deployment, revision, live or self.alias_version(deployment)
+
+    def _check_version(self, deployment: Deployment, version: int) -> None:
+        self.registry.resolve(f"{deployment.model}/{version}")
+
+    def canary(
+        self,
+        name: str,
+        version: int,
+        *,
+        steps: Sequence[float] = (5, 25, 50, 100),
+        interval_s: float = 60.0,
+        thresholds: CanaryThresholds | None = None,
+        fallback: bool = True,
+        reason: str | None = None,
+    ) -> PolicyRevision:
+        """Start a progressive canary of ``version`` against what the deployment serves now."""
+        deployment, revision, stable = self._idle(name, "a canary")
+        self._check_version(deployment, version)
+        policy = CanaryPolicy(
+            stable=stable,
+            candidate=version,
+            salt=_salt(name),
+            steps=tuple(float(s) for s in steps),
+            interval_s=interval_s,
+            thresholds=thresholds or CanaryThresholds(),
+            fallback=fallback,
+        )
+        return self._append(name, policy, revision, reason)
+
+    def ab(
+        self,
+        name: str,
+        versions: Sequence[int],
+        *,
+        weights: Sequence[float] | None = None,
+        key: KeySource | None = None,
+        reason: str | None = None,
+    ) -> PolicyRevision:
+        """Start an A/B test: variants A, B, … serve ``versions`` with ``weights``, sticky by ``key``."""
+        deployment, revision, _ = self._idle(name, "an A/B test")
+        weights = list(weights) if weights is not None else [100.0 / len(versions)] * len(versions)
+        if len(weights) != len(versions):
+            raise InvalidRequest(f"{len(versions)} versions but {len(weights)} weights")
+        for v in versions:
+            self._check_version(deployment, v)
+        arms = tuple(
+            Variant(chr(ord("A") + i), v, float(w)) for i, (v, w) in enumerate(zip(versions, weights, strict=True))
+        )
+        policy = ABPolicy(arms=arms, salt=_salt(name), key=key or KeySource())
+        return self._append(name, policy, revision, reason)
+
+    def shadow(self, name: str, version: int, *, sample: float = 1.0, reason: str | None = None) -> PolicyRevision:
+        """Mirror traffic to ``version`` off the request path; users keep getting the current version."""
+        deployment, revision, primary = self._idle(name, "a shadow")
+        self._check_version(deployment, version)
+        return self._append(name, ShadowPolicy(primary, version, _salt(name), sample), revision, reason)
+
+    def bluegreen(self, name: str, version: int, *, reason: str | None = None) -> PolicyRevision:
+        """Load ``version`` warm next to the live one (traffic stays put until ``switch``)."""
+        deployment, revision, live = self._idle(name, "a blue-green pair")
+        self._check_version(deployment, version)
+        return self._append(name, BlueGreenPolicy(blue=live, green=version, live="blue"), revision, reason)
+
+    def switch(self, name: str, *, reason: str | None = None) -> PolicyRevision:
+        """Flip a blue-green deployment's traffic to the other (warm) version, atomically."""
+        revision, policy = self.current(name)
+        if not isinstance(policy, BlueGreenPolicy):
+            raise RolloutConflict(f"deployment {name!r} is not blue-green (it is {policy.kind}): nothing to switch")
+        return self._append(name, policy.switched(), revision, reason)
+
+    def promote(self, name: str, *, reason: str | None = None, actor: str | None = None) -> PolicyRevision:
+        """Finish a canary now: the candidate becomes the alias's version and the policy ``single``."""
+        revision, policy = self.current(name)
+        if not isinstance(policy, CanaryPolicy):
+            raise RolloutConflict(f"deployment {name!r} has no canary to promote (it is {policy.kind})")
+        deployment = self.deployment(name)
+        why = reason or f"canary v{policy.candidate} promoted"
+        # Policy first, alias second: the alias promotion is then the newest change, which is what
+        # a later `rollback` of the deployment undoes (back to the old stable version).
+        done = self._append(name, SinglePolicy(), revision, why, actor=actor or self.actor)
+        self.registry.promote(deployment.model, policy.candidate, alias=deployment.alias, reason=why)
+        return done
+
+    def abort(self, name: str, *, reason: str | None = None, actor: str | None = None) -> PolicyRevision:
+        """End any rollout at once: all traffic back to the version the alias points at."""
+        revision, policy = self.current(name)
+        if isinstance(policy, SinglePolicy):
+            raise RolloutConflict(f"deployment {name!r} has no rollout to abort")
+        return self._append(
+            name, SinglePolicy(), revision, reason or f"{policy.kind} aborted", actor=actor or self.actor
+        )
+
+    def rollback(self, name: str, *, reason: str | None = None) -> dict[str, Any]:
+        """Undo the last change to what the deployment serves; returns what was undone."""
+        from modelport.deployments.undo import plan_undo
+
+        deployment = self.deployment(name)
+        revisions = self.store.policies.revisions(name)
+        history = self.store.history(deployment.model)
+        undone = self._undone_history(deployment.model)
+        plan = plan_undo(revisions, history, undone, deployment.alias)
+        if plan is None:
+            raise NothingToRollBack(f"deployment {name!r} has no change to roll back")
+        if plan.alias_promotion is not None:
+            entry = self.registry.rollback(deployment.model, alias=deployment.alias, reason=reason)
+            return {"undid": "promotion", "entry": entry.to_dict()}
+        assert plan.revision is not None
+        assert plan.restore is not None
+        policy = policy_from_json(plan.restore)
+        new = self._append(name, policy, revisions[-1], reason, undoes=plan.revision.id)
+        return {"undid": "policy", "revision": plan.revision.to_dict(), "now": new.to_dict()}
+
+    def _undone_history(self, model: str) -> set[int]:
+        with self.store.locked(f"model:{model}") as tx:
+            return tx.undone_ids(model)
