@@ -59,7 +59,7 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     home: Annotated[
-        Path | None, typer.Option(help="Home folder of the embedded default [env: MODELPORT_HOME].")
+        Path | None, typer.Option(help="Home folder of the embedded default (env: MODELPORT_HOME).")
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")

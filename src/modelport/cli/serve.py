@@ -21,11 +21,11 @@ def serve(
     ctx: typer.Context,
     host: Annotated[
         str | None,
-        typer.Option(help="Address to bind [default: 127.0.0.1]; not loopback: predict routes need a key."),
+        typer.Option(help="Address to bind (default 127.0.0.1); not loopback: predict routes need a key."),
     ] = None,
-    port: Annotated[int | None, typer.Option(help="TCP port [default: 8000]; 0 picks a free one.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (default 8000); 0 picks a free one.")] = None,
     workers: Annotated[
-        int | None, typer.Option(min=1, max=64, help="Worker processes sharing the port [default: 1].")
+        int | None, typer.Option(min=1, max=64, help="Worker processes sharing the port (default 1).")
     ] = None,
     deployment: Annotated[
         list[str] | None, typer.Option("--deployment", "-d", help="Serve only this deployment (repeatable).")
