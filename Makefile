@@ -42,6 +42,8 @@ format: install-dev
 
 ## make bench: side-by-side benchmarks (minutes; never part of the suite)
 bench: install-dev
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk) || \
+	  (echo "the serving benchmark needs wrk: apt-get install wrk" >&2; exit 1)
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 clean:
