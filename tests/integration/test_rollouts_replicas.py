@@ -13,7 +13,7 @@ control plane changes under it. What the tests show:
   (``4 * sqrt(w (1 - w) / n)``, n ≥ 100 per replica) of the weight: a false alarm about once in
   15,000 runs per check;
 - sticky keys get the same variant on both replicas and after one replica restarts;
-- a candidate failing ~20 % of rows, or 10× slower than ``--max-p99-ms``, is aborted at its first
+- a candidate failing ~20 % of rows, or 10x slower than ``--max-p99-ms``, is aborted at its first
   step with no failed user request, and the history keeps the numbers; a canary with too little
   traffic waits.
 """
@@ -32,8 +32,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from modelport.deployments import Policy, policy_from_json
 from modelport.demo import run_demo
+from modelport.deployments import Policy, policy_from_json
 from modelport.registry import Registry
 from modelport.settings import Settings
 from tests.conftest import PostgresDatabases
