@@ -112,5 +112,6 @@ async def test_a_canary_is_counted_and_promoted_by_the_controller_inside_the_ser
     history = (await served.client.get("/admin/deployments/credit/history", headers={"X-API-Key": served.admin})).json()
     decisions = [e for e in history if e["type"] == "decision"]
     assert [e["action"] for e in decisions if e["action"] != "wait"] == ["advance", "promote"], decisions
-    assert history[-1]["type"] == "alias"
-    assert history[-1]["to_version"] == 2
+    alias = next(e for e in history if e["type"] == "alias")
+    assert alias["to_version"] == 2
+    assert (history[-1]["type"], history[-1]["kind"]) == ("policy", "single")  # after the alias moved
