@@ -186,9 +186,8 @@ def test_canary_ab_restart_and_rollbacks_under_load_lose_no_request(cluster: Clu
     decisions = [e["action"] for e in history if e["type"] == "decision" and e["action"] != "wait"]
     assert decisions == ["advance", "promote"], history
     states = timeline(history, first_alias=1)
-    kinds = [s.policy.kind for s in states]
-    assert kinds.count("canary") == 2
-    assert "ab" in kinds
+    kinds = [e["kind"] for e in history if e["type"] == "policy"]
+    assert kinds == ["canary", "canary", "single", "ab", "single"], kinds
 
     # Every answer is what the policy in force (give or take 2 s) says for its key, on both replicas.
     stray = [a for a in answers if not consistent(a, states)]
@@ -235,3 +234,89 @@ def test_canary_ab_restart_and_rollbacks_under_load_lose_no_request(cluster: Clu
     assert all(len(v) == 1 for v in variants.values()), variants
     assert sum(len(s) == 2 for s in slots.values()) >= 10  # most keys were seen by both replicas
     assert Counter(next(iter(v)) for v in variants.values()).keys() == {"A", "B"}
+
+
+def _abort_of(cluster: Cluster, candidate: int) -> dict[str, Any]:
+    history = cluster.history()
+    start = max(i for i, e in enumerate(history) if e["type"] == "policy" and e["kind"] == "canary")
+    canary = history[start]
+    assert canary["policy"]["candidate"] == candidate
+    after = history[start + 1 :]
+    decisions = [e for e in after if e["type"] == "decision" and e["action"] != "wait"]
+    assert [d["action"] for d in decisions] == ["abort"], after
+    assert decisions[0]["policy_revision"] == canary["id"]  # judged at its first step
+    assert [(e["type"], e.get("kind")) for e in after if e["type"] != "decision"] == [("policy", "single")]
+    numbers: dict[str, Any] = decisions[0]["numbers"]
+    assert (numbers["step"], numbers["candidate"]["version"]) == (0, candidate)
+    return {"reason": decisions[0]["reason"], **numbers}
+
+
+def _run_canary_until_aborted(cluster: Cluster, *args: str) -> list[Answer]:
+    gen = cluster.load(rate=100)
+    gen.start()
+    try:
+        eventually(lambda: len(gen.answers) > 50, "steady traffic", timeout=30)
+        cluster.cli("canary", DEPLOYMENT, *args)
+        eventually(lambda: cluster.cli.json("rollout", "status", DEPLOYMENT)["kind"] == "single", "the abort")
+        time.sleep(0.5)
+    finally:
+        answers = gen.stop()
+    check_answers(answers)
+    return answers
+
+
+def test_a_candidate_failing_a_fifth_of_rows_is_aborted_at_its_first_step_and_no_user_sees_it(
+    cluster: Cluster,
+) -> None:
+    v = cluster.failing
+    answers = _run_canary_until_aborted(cluster, str(v), "--steps", "20,100", "--interval", "60s",
+                                        "--min-requests", "20", "--max-error-rate", "0.05")  # fmt: skip
+    numbers = _abort_of(cluster, v)
+    candidate = numbers["candidate"]
+    assert "error rate" in numbers["reason"]
+    assert candidate["requests"] >= 20
+    assert candidate["error_rate"] > 0.05
+    assert candidate["fallbacks"] == candidate["errors"] > 0  # every failure was answered by stable
+    assert any(a.variant == "canary" and a.version == str(v) for a in answers)  # its good rows were served
+
+
+def test_a_candidate_ten_times_slower_than_allowed_is_aborted_at_its_first_step(cluster: Cluster) -> None:
+    v = cluster.slow  # sleeps 100 ms a call; allowed p99 10 ms
+    _run_canary_until_aborted(cluster, str(v), "--steps", "10,100", "--interval", "60s",
+                              "--min-requests", "10", "--max-p99-ms", "10")  # fmt: skip
+    numbers = _abort_of(cluster, v)
+    assert "p99" in numbers["reason"]
+    assert numbers["candidate"]["p99_ms"] >= 100
+    assert numbers["candidate"]["errors"] == 0
+
+
+def test_a_canary_with_too_little_traffic_waits_past_its_interval(cluster: Cluster) -> None:
+    import httpx
+
+    started = cluster.cli.json("canary", DEPLOYMENT, "2", "--steps", "10,100", "--interval", "500ms",
+                               "--min-requests", "1000")  # fmt: skip
+    for replica in cluster.replicas:
+        for i in range(10):
+            response = httpx.post(
+                f"{replica.url}/deployments/{DEPLOYMENT}/predict",
+                json={"features": [cluster.rows[i]]},
+                headers={"X-Modelport-Key": f"few-{i}"},
+                timeout=30,
+            )
+            assert response.status_code == 200
+
+    def waited() -> bool:
+        return any(e["type"] == "decision" and e["policy_revision"] == started["id"] for e in cluster.history())
+
+    eventually(waited, "the controller's decision after the interval")
+    status = cluster.cli.json("rollout", "status", DEPLOYMENT)
+    assert (status["kind"], status["revision"]["id"], status["policy"]["step"]) == ("canary", started["id"], 0)
+    analysis = status["analysis"]
+    assert analysis["action"] == "wait"
+    assert "too few requests" in analysis["reason"]
+    assert analysis["numbers"]["elapsed_s"] > analysis["numbers"]["interval_s"]
+    assert analysis["numbers"]["weight"] == 10
+    assert 0 < analysis["numbers"]["candidate"]["requests"] + analysis["numbers"]["stable"]["requests"] <= 20
+    decisions = [e for e in cluster.history() if e["type"] == "decision" and e["policy_revision"] == started["id"]]
+    assert [d["action"] for d in decisions] == ["wait"]
+    cluster.cli("rollout", "abort", DEPLOYMENT)
