@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelport.errors import DeploymentNotFound, InvalidInput, ModelportError, PayloadTooLarge
 from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
@@ -138,13 +138,18 @@ class DataPlane:
         version: str | None = None,
         protocol: str = "seed",
         headers: Mapping[str, str] | None = None,
+        record: Mapping[str, Any] | None = None,
     ) -> Prediction:
-        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher."""
+        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher.
+
+        ``record`` is the request's first input row when the protocol has named columns: a policy
+        keyed by ``field:NAME`` reads its sticky key there.
+        """
         started = time.perf_counter()
         if version is None and self.rollouts is not None:
             from modelport.serving.routing import predict_routed
 
-            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {})
+            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {}, record)
         else:
             served = await self.served(deployment, version)
             prediction = Prediction(self.pool(deployment).name, served, await self._run(served, parse))
