@@ -16,7 +16,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 
-class FailingModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class FailingModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     """Fails on every row whose ``column`` is above ``threshold`` (chosen so ~20 % of rows fail)."""
 
     def __init__(self, column: str, threshold: float) -> None:
@@ -28,7 +28,7 @@ class FailingModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         return np.zeros(len(model_input), dtype=np.int64)
 
 
-class SlowModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
+class SlowModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
     """Correct answers, but every call takes ``delay_s`` (a candidate far slower than allowed)."""
 
     def __init__(self, delay_s: float) -> None:
@@ -39,7 +39,7 @@ class SlowModel(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
         return np.zeros(len(model_input), dtype=np.int64)
 
 
-def save_pyfunc(path: Path, model: mlflow.pyfunc.PythonModel, frame: pd.DataFrame) -> Path:
+def save_pyfunc(path: Path, model: Any, frame: pd.DataFrame) -> Path:
     """An MLflow pyfunc model folder whose signature is ``frame``'s columns (explicit requirements: fast)."""
     signature = infer_signature(frame, np.zeros(len(frame), dtype=np.int64))
     mlflow.pyfunc.save_model(path, python_model=model, signature=signature, pip_requirements=["mlflow"])
