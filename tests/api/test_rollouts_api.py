@@ -12,6 +12,7 @@ import httpx
 import pandas as pd
 import pytest
 
+from modelport.deployments import policy_from_json
 from modelport.serving import create_app
 from modelport.settings import RolloutSettings, ServingSettings, Settings
 from modelport.state import StateStore
@@ -112,5 +113,25 @@ async def test_a_canary_is_counted_and_promoted_by_the_controller_inside_the_ser
     history = (await served.client.get("/admin/deployments/credit/history", headers={"X-API-Key": served.admin})).json()
     decisions = [e for e in history if e["type"] == "decision"]
     assert [e["action"] for e in decisions if e["action"] != "wait"] == ["advance", "promote"], decisions
-    assert history[-1]["type"] == "alias"
-    assert history[-1]["to_version"] == 2
+    alias = next(e for e in history if e["type"] == "alias")
+    assert alias["to_version"] == 2
+    assert (history[-1]["type"], history[-1]["kind"]) == ("policy", "single")  # after the alias moved
+
+
+async def test_a_field_key_is_read_from_the_first_row_of_the_body(served: Served) -> None:
+    started = await served.admin_call("ab", {"versions": [1, 2], "weights": [50, 50], "key": "field:age"})
+    policy = policy_from_json(started.json()["policy"])
+    for _ in range(400):  # until this server routes by the A/B policy
+        if (await served.predict()).headers["x-modelport-variant"] != "primary":
+            break
+        await asyncio.sleep(0.02)
+    rows = [served.row | {"age": float(age)} for age in range(20, 60)]
+    expected = {row["age"]: policy.choose(str(row["age"])).name for row in rows}
+    assert set(expected.values()) == {"A", "B"}
+    for row in rows:
+        for _ in range(2):  # no key header: the field decides, the same every time
+            seed = await served.client.post("/deployments/credit/predict", json={"features": [row]})
+            assert seed.headers["x-modelport-variant"] == expected[row["age"]]
+        split = {"dataframe_split": {"columns": list(row), "data": [list(row.values())]}}
+        mlflow = await served.client.post("/deployments/credit/invocations", json=split)
+        assert mlflow.headers["x-modelport-variant"] == expected[row["age"]]

@@ -52,7 +52,11 @@ def test_promoting_a_canary_moves_the_alias_and_rollback_of_the_deployment_undoe
     assert "undid the promotion of credit_risk@production; back on version 1" in cli.last.stdout
     assert _production(cli) == 1
     events = [(e["type"], e.get("kind") or e.get("action")) for e in cli.json("deployment", "history", "credit")]
-    assert events == [("policy", "canary"), ("policy", "single"), ("alias", "promote"), ("alias", "rollback")]
+    # The alias moves first, then the policy returns to single (never "single" on the old version).
+    assert events == [("policy", "canary"), ("alias", "promote"), ("policy", "single"), ("alias", "rollback")]
+    cli("rollback", "credit")  # the policy change that ended the canary goes with the promotion: nothing is resumed
+    assert cli.json("rollout", "status", "credit")["kind"] == "single"
+    assert _production(cli) == 1
 
 
 def test_blue_green_switches_and_rollbacks_walk_the_policy_revisions_back(cli: Cli) -> None:

@@ -48,9 +48,19 @@ class RolloutAgent:
             )
         self._tasks: list[asyncio.Task[None]] = []
 
+    def read(self) -> PolicyTable:
+        """Every deployment's current policy, in a new table not yet routed by (blocking).
+
+        The data plane loads the versions it needs first and only then installs it (``table = …``),
+        so a request is never routed to a version that is still loading.
+        """
+        table = PolicyTable()
+        table.refresh(self.store)
+        return table
+
     def refresh(self) -> None:
-        """Re-read every deployment's current policy (blocking; the follower runs it in a thread)."""
-        self.table.refresh(self.store)
+        """Re-read every deployment's current policy and route by it at once (blocking)."""
+        self.table = self.read()
 
     async def start(self) -> None:
         await asyncio.to_thread(self.refresh)

@@ -155,11 +155,12 @@ class Rollouts:
             raise RolloutConflict(f"deployment {name!r} has no canary to promote (it is {policy.kind})")
         deployment = self.deployment(name)
         why = reason or f"canary v{policy.candidate} promoted"
-        # Policy first, alias second: the alias promotion is then the newest change, which is what
-        # a later `rollback` of the deployment undoes (back to the old stable version).
-        done = self._append(name, SinglePolicy(), revision, why, actor=actor or self.actor)
+        # Alias first, policy second. In between, the canary (whose variants name both versions)
+        # routes as before; the other order let a replica read "single" while the alias was still
+        # on the old version and send the candidate's users back to it. `rollback` treats the
+        # policy change that follows a canary's promotion as part of it (see ``undo.py``).
         self.registry.promote(deployment.model, policy.candidate, alias=deployment.alias, reason=why)
-        return done
+        return self._append(name, SinglePolicy(), revision, why, actor=actor or self.actor)
 
     def abort(self, name: str, *, reason: str | None = None, actor: str | None = None) -> PolicyRevision:
         """End any rollout at once: all traffic back to the version the alias points at."""

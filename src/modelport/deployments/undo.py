@@ -3,8 +3,9 @@
 The last change to what a deployment serves is either its newest policy revision not yet undone,
 or the newest not-yet-undone promotion of the alias it follows — whichever came later. A canary's
 step revisions belong to the canary: undoing one of them returns to the policy in force before the
-canary started, never to an intermediate weight; and undoing what ended a canary (its promotion's
-policy change, an abort) never resumes the canary.
+canary started, never to an intermediate weight; undoing what ended a canary never resumes it: the
+promotion (alias moved, then the policy back to single) is undone by rolling the alias back, an
+abort by restoring the policy before the canary.
 """
 
 from __future__ import annotations
@@ -51,6 +52,22 @@ def _restore_index(revisions: Sequence[PolicyRevision], index: int) -> int:
     return before
 
 
+def _ends_promoted_canary(revisions: Sequence[PolicyRevision], index: int, promotion: HistoryEntry | None) -> bool:
+    """True when ``revisions[index]`` is the policy change that completed ``promotion`` of a canary.
+
+    A canary's promotion moves the alias first and then returns the policy to ``single``; the two
+    are one change to what the deployment serves, undone by rolling the alias back.
+    """
+    if promotion is None or index == 0 or revisions[index].kind != "single":
+        return False
+    before = revisions[index - 1]
+    return (
+        before.kind == "canary"
+        and before.policy.get("candidate") == promotion.to_version
+        and before.time <= promotion.time <= revisions[index].time
+    )
+
+
 def plan_undo(
     revisions: Sequence[PolicyRevision],
     model_history: Sequence[HistoryEntry],
@@ -69,7 +86,8 @@ def plan_undo(
     if candidates:
         index = candidates[-1]
         revision = revisions[index]
-        if last_promotion is None or revision.time > last_promotion.time:
+        newer = last_promotion is None or revision.time > last_promotion.time
+        if newer and not _ends_promoted_canary(revisions, index, last_promotion):
             before = _restore_index(revisions, index)
             restore = revisions[before].policy if before >= 0 else {"kind": "single"}
             return UndoPlan(revision=revision, restore=restore)

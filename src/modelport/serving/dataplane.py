@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelport.errors import DeploymentNotFound, InvalidInput, ModelportError, PayloadTooLarge
 from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
 
 if TYPE_CHECKING:
-    from modelport.deployments import RolloutAgent
+    from modelport.deployments import PolicyTable, RolloutAgent
     from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
     from modelport.serving.catalog import Catalog, DeploymentSpec
     from modelport.serving.metrics import ServingMetrics
@@ -138,13 +138,18 @@ class DataPlane:
         version: str | None = None,
         protocol: str = "seed",
         headers: Mapping[str, str] | None = None,
+        record: Mapping[str, Any] | None = None,
     ) -> Prediction:
-        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher."""
+        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher.
+
+        ``record`` is the request's first input row when the protocol has named columns: a policy
+        keyed by ``field:NAME`` reads its sticky key there.
+        """
         started = time.perf_counter()
         if version is None and self.rollouts is not None:
             from modelport.serving.routing import predict_routed
 
-            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {})
+            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {}, record)
         else:
             served = await self.served(deployment, version)
             prediction = Prediction(self.pool(deployment).name, served, await self._run(served, parse))
@@ -167,8 +172,10 @@ class DataPlane:
         """
         changed = False
         async with self._sync_lock:
-            if self.rollouts is not None:
-                await asyncio.to_thread(self.rollouts.refresh)
+            # The policies are read now but routed by only once the versions they need are loaded:
+            # until then the previous policies keep routing to versions already in memory, so no
+            # request is answered by a stand-in while a version loads (stickiness holds throughout).
+            table = await asyncio.to_thread(self.rollouts.read) if self.rollouts is not None else None
             specs = await asyncio.to_thread(self.catalog.deployments)
             wanted = {s.name: s for s in specs if not self._only or s.name in self._only}
             missing = sorted(self._only - wanted.keys())
@@ -179,9 +186,23 @@ class DataPlane:
                 await self._close(self._pools.pop(name).drain())
                 self.metrics.set_loaded(name, "", [])
                 changed = True
+            needed: dict[str, dict[str, ServedVersion]] = {}
             for spec in wanted.values():
                 changed |= await self._follow(spec)
-                changed |= await self._follow_policy(self._pools[spec.name])
+                if table is not None:
+                    needed[spec.name], loaded = await self._load_policy(self._pools[spec.name], table)
+                    changed |= loaded
+            if self.rollouts is not None and table is not None:
+                # No await until every pool is done: routing switches to the new table and the pools
+                # release what it no longer needs in one step of the event loop.
+                self.rollouts.table = table
+                released = {name: self._pools[name].hold(held) for name, held in needed.items()}
+                for name, dropped in released.items():
+                    if dropped:
+                        self._publish(self._pools[name])
+                        changed = True
+                for dropped in released.values():
+                    await self._close(dropped)
             self.last_sync = datetime.now(UTC)
         return changed
 
@@ -219,13 +240,17 @@ class DataPlane:
             pool.failure = None
             self.metrics.degraded.labels(pool.name).set(0)
 
-    async def _follow_policy(self, pool: ModelPool) -> bool:
-        """Load (warm) every version the deployment's traffic policy routes to; release the rest."""
+    async def _load_policy(self, pool: ModelPool, table: PolicyTable) -> tuple[dict[str, ServedVersion], bool]:
+        """Load (warm) every version ``table`` routes this deployment to, releasing nothing yet.
+
+        Returns those versions and whether any had to be loaded.
+        """
         active = pool.active
-        if self.rollouts is None or active is None or not active.version.isdigit():
-            return False
         needed: dict[str, ServedVersion] = {}
-        for number in sorted(self.rollouts.table.versions(pool.name, int(active.version))):
+        loaded = False
+        if active is None or not active.version.isdigit():
+            return needed, loaded
+        for number in sorted(table.versions(pool.name, int(active.version))):
             version = str(number)
             if version == active.version:
                 continue
@@ -236,13 +261,12 @@ class DataPlane:
                 except Exception as exc:  # the policy's other versions still serve; routing skips this one
                     self._fail(pool, version, exc)
                     continue
+                # Held next to what the current table routes to, until the new table is installed.
+                pool.hold({**pool.policy_versions(), version: served})
+                self._publish(pool)
+                loaded = True
             needed[version] = served
-        before = {id(s) for _, s in pool.versions()}
-        await self._close(pool.hold(needed))
-        if before == {id(s) for _, s in pool.versions()}:
-            return False
-        self._publish(pool)
-        return True
+        return needed, loaded
 
     async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
         model_name = pool.spec.model

@@ -14,7 +14,7 @@ from modelport.serving._json import dumps, jsonable
 from modelport.serving._openapi import JSON, request_body
 from modelport.serving.body import media_type, parse_json
 from modelport.serving.context import version_headers
-from modelport.serving.mlflow_codec import parse_csv, parse_invocation
+from modelport.serving.mlflow_codec import first_record, parse_csv, parse_invocation
 
 if TYPE_CHECKING:
     from modelport.serving.context import ServingContext
@@ -49,11 +49,14 @@ def mlflow_router(ctx: ServingContext) -> APIRouter:
         await ctx.allow(request, "predict")
         mime = media_type(request, (JSON, _CSV))
         body = await ctx.body(request)
+        record = None
         if mime == _CSV:
             parse = parse_csv(body, plane.check_rows)
         else:
-            parse = parse_invocation(parse_json(body), plane.check_rows)
-        prediction = await plane.predict(deployment, parse, protocol="mlflow", headers=request.headers)
+            payload = parse_json(body)
+            parse = parse_invocation(payload, plane.check_rows)
+            record = first_record(payload)
+        prediction = await plane.predict(deployment, parse, protocol="mlflow", headers=request.headers, record=record)
         content = dumps({"predictions": jsonable(prediction.result.predictions)})
         return Response(content, media_type=JSON, headers=version_headers(prediction))
 

@@ -17,7 +17,7 @@ from modelport.errors import InvalidInput, InvalidRequest
 if TYPE_CHECKING:
     from modelport.runtime import Features, InputSchema
 
-__all__ = ["FORMATS", "Parse", "parse_csv", "parse_invocation"]
+__all__ = ["FORMATS", "Parse", "first_record", "parse_csv", "parse_invocation"]
 
 Parse = Callable[["InputSchema"], "Features"]
 
@@ -125,3 +125,18 @@ def parse_csv(body: bytes, check_rows: Callable[[int], None]) -> Parse:
         return schema.from_pandas(frame)
 
     return parse
+
+
+def first_record(payload: Any) -> dict[str, Any] | None:
+    """The first row of ``dataframe_records`` or ``dataframe_split`` as ``{column: value}`` (sticky keys)."""
+    if not isinstance(payload, dict):
+        return None
+    records = payload.get("dataframe_records")
+    if isinstance(records, list) and records and isinstance(records[0], dict):
+        return records[0]
+    split = payload.get("dataframe_split")
+    if isinstance(split, dict):
+        columns, data = split.get("columns"), split.get("data")
+        if isinstance(columns, list) and isinstance(data, list) and data and isinstance(data[0], list):
+            return dict(zip((str(c) for c in columns), data[0], strict=False))
+    return None

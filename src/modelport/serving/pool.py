@@ -101,6 +101,10 @@ class ModelPool:
         out += [("policy", s) for s in self._policy.values() if id(s) not in listed]
         return out
 
+    def policy_versions(self) -> dict[str, ServedVersion]:
+        """The versions held for the traffic policy (by version)."""
+        return dict(self._policy)
+
     def hold(self, needed: dict[str, ServedVersion]) -> list[ServedVersion]:
         """Hold exactly the versions the traffic policy needs; returns those nothing holds any more."""
         old, self._policy = self._policy, dict(needed)

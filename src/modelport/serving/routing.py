@@ -13,7 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from modelport.deployments import compare_results, request_key
 from modelport.errors import InvalidRequest
@@ -42,6 +42,7 @@ async def predict_routed(
     pool: ModelPool,
     parse: Callable[[InputSchema], Features],
     headers: Mapping[str, str],
+    record: Mapping[str, Any] | None = None,
 ) -> Prediction:
     from modelport.serving.dataplane import Prediction
 
@@ -49,7 +50,7 @@ async def predict_routed(
     revision, policy = agent.table.policy(pool.name)
     request_id = request_id_var.get() or uuid.uuid4().hex
     # Keyless requests are keyed by their request id: random, so they spread uniformly.
-    route = agent.table.route(pool.name, int(active.version), request_key(policy, headers, None) or request_id)
+    route = agent.table.route(pool.name, int(active.version), request_key(policy, headers, record) or request_id)
     served = pool.loaded(str(route.version))
     variant = route.variant
     if served is None:  # the policy's version is still loading: the alias answers, and says so

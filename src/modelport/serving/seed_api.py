@@ -48,8 +48,9 @@ def seed_router(ctx: ServingContext) -> APIRouter:
         if not isinstance(rows, list):
             raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
         plane.check_rows(len(rows))
+        first = rows[0] if rows and isinstance(rows[0], dict) else None
         prediction = await plane.predict(
-            deployment, lambda s: s.from_records(rows), protocol="seed", headers=request.headers
+            deployment, lambda s: s.from_records(rows), protocol="seed", headers=request.headers, record=first
         )
         return Response(_answer(prediction, batch), media_type=JSON, headers=version_headers(prediction))
 
