@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 import modelport
 from modelport.settings import Settings
@@ -97,3 +98,60 @@ def test_two_workers_on_one_port_then_sigterm_finishes_in_flight_requests(deploy
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def _sample_sum(exposition: str, name: str) -> float:
+    """The sum of every sample called ``name`` in a Prometheus text exposition (all label sets)."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == name
+    )
+
+
+def test_metrics_describe_every_worker_whichever_answers_the_scrape(deployed_home: Path) -> None:
+    process, url = _start(deployed_home, "--workers", "2", "--deployment", "credit")
+    rows = pd.read_csv(deployed_home / "demo" / "credit_to_score.csv").head(2)
+    payload = {"features": rows.to_dict(orient="records")}
+    n_requests = 24
+    try:
+        _wait_ready(url)
+        before = _sample_sum(httpx.get(f"{url}/metrics", timeout=30).text, "modelport_requests_total")
+        assert before == 0
+        lock = threading.Lock()
+        statuses: list[int] = []
+
+        def call(k: int) -> None:
+            # A fresh connection per request: the kernel hands each to whichever worker accepts first.
+            for _ in range(k):
+                status = httpx.post(f"{url}/predict", json=payload, timeout=30).status_code
+                with lock:
+                    statuses.append(status)
+
+        threads = [threading.Thread(target=call, args=(n_requests // 4,)) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [200] * n_requests
+        for _ in range(8):  # fresh connections again: the scrapes land on both workers
+            exposition = httpx.get(f"{url}/metrics", timeout=30).text
+            assert _sample_sum(exposition, "modelport_requests_total") == n_requests
+            assert _sample_sum(exposition, "modelport_predicted_rows_total") == 2 * n_requests
+            assert _sample_sum(exposition, "modelport_workers") == 2
+            loaded = [
+                s
+                for f in text_string_to_metric_families(exposition)
+                for s in f.samples
+                if s.name == "modelport_loaded_version" and s.value == 1
+            ]
+            assert [(s.labels["version"], s.labels["role"]) for s in loaded] == [("1", "active")]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()

@@ -7,6 +7,7 @@ import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
@@ -49,12 +50,15 @@ def create_app(
     catalog: Catalog | None = None,
     loader: ModelLoader | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    metrics_dir: Path | None = None,
 ) -> FastAPI:
     """The server for ``settings``: deployments from ``catalog`` (default: the registry + state store).
 
     Without a ``catalog``, ``registry`` and ``store`` are opened from ``settings`` when not given.
     ``store`` verifies API keys (without one, no key is valid: admin routes are closed).
     ``loader`` turns a model directory into a predictor (default ``runtime.load_model``).
+    ``metrics_dir``: this app is one of several worker processes sharing that prometheus_client
+    multiprocess directory, and ``/metrics`` describes them all (``modelport.serving.workers``).
     """
     serving = settings.serving
     owned_store = None  # a store this app opened is closed by this app
@@ -72,7 +76,7 @@ def create_app(
             prefer=settings.runtime.prefer,
             intra_op_threads=settings.runtime.intra_op_threads,
         )
-    metrics = ServingMetrics(metrics_registry)
+    metrics = ServingMetrics(metrics_registry, multiprocess_dir=metrics_dir)
     agent = _rollout_agent(settings, store, registry)
     plane = DataPlane(
         catalog,
@@ -116,6 +120,7 @@ def create_app(
             await plane.aclose()
             if owned_store is not None:
                 owned_store.close()
+            metrics.close()
 
     app = FastAPI(
         title="modelport",
