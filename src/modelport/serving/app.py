@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import gc
@@ -62,11 +63,13 @@ def create_app(
     """
     serving = settings.serving
     owned_store = None  # a store this app opened is closed by this app
+    followed_store = None  # the store whose revision the follower reads
     if catalog is None:
         if store is None:
             store = owned_store = _open_store(settings)
         registry = registry if registry is not None else _open_registry(settings, store)
         catalog = RegistryCatalog(registry, store)
+        followed_store = store
     if loader is None:
         from modelport.runtime import load_model
 
@@ -102,6 +105,8 @@ def create_app(
         resync_interval_s=serving.resync_interval_s,
         after_sync=_freeze_heap,
     )
+    # PostgreSQL tells the follower of a revision bump at once; SQLite has no listener (None).
+    listener = followed_store.revision_listener(follower.wake) if followed_store is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -109,11 +114,15 @@ def create_app(
         if agent is not None:
             await agent.start()
         await follower.start()  # the first sync freezes the heap with the models in it
+        if listener is not None:
+            listener.start()
         served = {p.name: (p.active.version if p.active else None) for p in plane.pools}
         log.info("serving %s (predict needs a key: %s)", served or "no deployments", predict_requires_key)
         try:
             yield
         finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             await follower.stop()
             if agent is not None:
                 await agent.stop()
