@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from modelport.registry import Registry
 from modelport.serving import create_app
 from modelport.settings import ServingSettings, Settings
 from modelport.state.listener import APPLICATION_NAME
+from tests.integration import promote_worker
 from tests.integration.serving_live import LiveServer, eventually
 
 pytestmark = pytest.mark.postgres
@@ -50,19 +50,9 @@ def test_replicas_follow_promote_and_rollback(serve_app: Any, pg_settings: Setti
 
 def _promote_elsewhere(settings: Settings, version: int) -> None:
     """Move credit_risk@production to ``version`` from another process, as an operator would."""
-    worker = version - 1  # promote_worker's round 0 of worker w promotes version 1 + w % 2
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "tests.integration.promote_worker",
-            str(settings.home),
-            settings.resolved_registry_uri,
-            settings.resolved_state_uri,
-            str(worker),
-            "1",
-        ],
-        cwd=Path(__file__).parents[2],
+        promote_worker.command(settings, version - 1, 1),  # round 0 of worker w promotes 1 + w % 2
+        cwd=promote_worker.ROOT,
         check=True,
         capture_output=True,
         timeout=120,
