@@ -40,7 +40,8 @@ class ServingSettings(Section):
     max_rows: int = Field(default=10_000, ge=1)
     """Most rows one request may carry; more get 413 ``payload_too_large``."""
     poll_interval_s: float = Field(default=0.5, gt=0.0)
-    """How often each server reads the state revision to notice promotions and rollbacks."""
+    """How often each server reads the state revision to notice promotions and rollbacks. On PostgreSQL
+    a notification (LISTEN/NOTIFY) wakes servers at once; polling is then the fallback."""
     resync_interval_s: float = Field(default=30.0, gt=0.0)
     """How often aliases are re-resolved even when the revision did not move (changes made behind
     modelport's back, straight in MLflow)."""

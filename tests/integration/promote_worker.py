@@ -3,9 +3,27 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from modelport.registry import Registry
 from modelport.settings import Settings
+
+ROOT = Path(__file__).parents[2]
+"""Run the command from here (``cwd``) so ``tests.integration.promote_worker`` imports."""
+
+
+def command(settings: Settings, worker: int, rounds: int) -> list[str]:
+    """The argv of a worker promoting ``credit_risk`` ``rounds`` times: round i promotes 1 + (i + worker) % 2."""
+    return [
+        sys.executable,
+        "-m",
+        "tests.integration.promote_worker",
+        str(settings.home),
+        settings.resolved_registry_uri,
+        settings.resolved_state_uri,
+        str(worker),
+        str(rounds),
+    ]
 
 
 def main() -> None:

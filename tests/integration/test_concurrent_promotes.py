@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from modelport.demo import run_demo
 from modelport.registry import Registry
 from modelport.settings import Settings
 from tests.conftest import PostgresDatabases
+from tests.integration import promote_worker
 
 WORKERS, ROUNDS = 4, 6
 
@@ -20,17 +20,8 @@ WORKERS, ROUNDS = 4, 6
 def _race(settings: Settings) -> None:
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.integration.promote_worker",
-                str(settings.home),
-                settings.resolved_registry_uri,
-                settings.resolved_state_uri,
-                str(w),
-                str(ROUNDS),
-            ],
-            cwd=Path(__file__).parents[2],
+            promote_worker.command(settings, w, ROUNDS),
+            cwd=promote_worker.ROOT,
             stderr=subprocess.PIPE,
             text=True,
         )

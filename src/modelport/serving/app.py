@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
@@ -49,20 +51,25 @@ def create_app(
     catalog: Catalog | None = None,
     loader: ModelLoader | None = None,
     metrics_registry: CollectorRegistry | None = None,
+    metrics_dir: Path | None = None,
 ) -> FastAPI:
     """The server for ``settings``: deployments from ``catalog`` (default: the registry + state store).
 
     Without a ``catalog``, ``registry`` and ``store`` are opened from ``settings`` when not given.
     ``store`` verifies API keys (without one, no key is valid: admin routes are closed).
     ``loader`` turns a model directory into a predictor (default ``runtime.load_model``).
+    ``metrics_dir``: this app is one of several worker processes sharing that prometheus_client
+    multiprocess directory, and ``/metrics`` describes them all (``modelport.serving.workers``).
     """
     serving = settings.serving
     owned_store = None  # a store this app opened is closed by this app
+    followed_store = None  # the store whose revision the follower reads
     if catalog is None:
         if store is None:
             store = owned_store = _open_store(settings)
         registry = registry if registry is not None else _open_registry(settings, store)
         catalog = RegistryCatalog(registry, store)
+        followed_store = store
     if loader is None:
         from modelport.runtime import load_model
 
@@ -72,7 +79,7 @@ def create_app(
             prefer=settings.runtime.prefer,
             intra_op_threads=settings.runtime.intra_op_threads,
         )
-    metrics = ServingMetrics(metrics_registry)
+    metrics = ServingMetrics(metrics_registry, multiprocess_dir=metrics_dir)
     agent = _rollout_agent(settings, store, registry)
     plane = DataPlane(
         catalog,
@@ -98,6 +105,8 @@ def create_app(
         resync_interval_s=serving.resync_interval_s,
         after_sync=_freeze_heap,
     )
+    # PostgreSQL tells the follower of a revision bump at once; SQLite has no listener (None).
+    listener = followed_store.revision_listener(follower.wake) if followed_store is not None else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,17 +114,22 @@ def create_app(
         if agent is not None:
             await agent.start()
         await follower.start()  # the first sync freezes the heap with the models in it
+        if listener is not None:
+            listener.start()
         served = {p.name: (p.active.version if p.active else None) for p in plane.pools}
         log.info("serving %s (predict needs a key: %s)", served or "no deployments", predict_requires_key)
         try:
             yield
         finally:
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             await follower.stop()
             if agent is not None:
                 await agent.stop()
             await plane.aclose()
             if owned_store is not None:
                 owned_store.close()
+            metrics.close()
 
     app = FastAPI(
         title="modelport",

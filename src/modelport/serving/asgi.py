@@ -27,7 +27,14 @@ def limit_threads_env(n: int, environ: dict[str, str] | None = None) -> None:
 
 
 def app() -> FastAPI:
-    """Build the app of one worker from the environment."""
+    """Build the app of one worker from the environment.
+
+    With ``PROMETHEUS_MULTIPROC_DIR`` set (``modelport serve --workers N`` sets it; so may a
+    container running several uvicorn workers), ``/metrics`` merges every worker's metrics.
+    """
+    from pathlib import Path
+
+    from modelport.serving.metrics import MULTIPROCESS_DIR_VARIABLE
     from modelport.settings import Settings
 
     settings = Settings()
@@ -36,7 +43,8 @@ def app() -> FastAPI:
     from modelport.serving.logs import configure_logging
 
     configure_logging(json_logs=settings.serving.json_logs)
-    return create_app(settings)
+    metrics_dir = os.environ.get(MULTIPROCESS_DIR_VARIABLE)
+    return create_app(settings, metrics_dir=Path(metrics_dir) if metrics_dir else None)
 
 
 def main() -> None:

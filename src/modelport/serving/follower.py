@@ -2,9 +2,11 @@
 
 Every ``poll_interval_s`` the follower reads the revision counter (one indexed row); when it moved
 (a promote, a rollback, a new deployment — from any process or machine), it re-resolves every
-alias and the data plane loads, warms and swaps what changed. Aliases are also re-resolved every
-``resync_interval_s`` to catch changes made straight in MLflow. A control plane that cannot be
-reached is logged and retried: the versions already loaded keep serving.
+alias and the data plane loads, warms and swaps what changed. ``wake()`` (thread-safe) reads it
+at once instead of at the next poll: PostgreSQL notifications call it (``state.RevisionListener``),
+so a promote is seen in milliseconds while polling stays the fallback. Aliases are also
+re-resolved every ``resync_interval_s`` to catch changes made straight in MLflow. A control plane
+that cannot be reached is logged and retried: the versions already loaded keep serving.
 """
 
 from __future__ import annotations
@@ -45,11 +47,22 @@ class Follower:
         self._revision: int | None = None
         self._synced_at = 0.0
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._woken = asyncio.Event()
 
     async def start(self) -> None:
         """Sync once (so the server starts with its models loaded), then follow in the background."""
+        self._loop = asyncio.get_running_loop()
         await self.check()
         self._task = asyncio.create_task(self._run(), name="modelport-follower")
+
+    def wake(self) -> None:
+        """The revision may have moved: check now rather than at the next poll (from any thread)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):  # the loop closed in between: nothing left to follow
+            loop.call_soon_threadsafe(self._woken.set)
 
     async def check(self) -> bool:
         """Sync if the revision moved or the resync interval passed; True when a sync ran."""
@@ -74,7 +87,10 @@ class Follower:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self._poll)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._woken.wait(), self._poll)
+            # Cleared before reading the revision: a wake-up during the check triggers another.
+            self._woken.clear()
             await self.check()
 
     async def stop(self) -> None:

@@ -2,24 +2,42 @@
 
 Every series a user graphs is labelled by deployment and model version, so a canary or a fresh
 promotion shows up as its own line.
+
+With several worker processes (``multiprocess_dir``), prometheus_client writes every value to
+memory-mapped files in that directory (it must be in ``PROMETHEUS_MULTIPROC_DIR`` before
+prometheus_client is imported: ``modelport serve`` sets it before starting the workers), and
+``render()`` merges the files of every worker, so whichever worker answers a scrape describes
+the whole server. Counters and histograms are summed, dead workers included (totals never go
+back); each gauge says how its workers' values combine (``multiprocess_mode``).
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+import os
+from pathlib import Path
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE_LATEST", "ServingMetrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROCESS_DIR_VARIABLE", "ServingMetrics", "mark_worker_dead"]
+
+MULTIPROCESS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+"""Where prometheus_client's multiprocess mode keeps the shared files (read by it at import)."""
 
 _LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096)
 
 
 class ServingMetrics:
-    """The collectors of one app; ``render()`` is the body of ``GET /metrics``."""
+    """The collectors of one app; ``render()`` is the body of ``GET /metrics``.
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    ``multiprocess_dir`` is the directory shared by every worker of one server (see the module
+    docstring); without it the metrics describe this process only.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None, *, multiprocess_dir: Path | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry(auto_describe=True)
+        self.multiprocess_dir = multiprocess_dir
         r = self.registry
         self.requests = Counter(
             "modelport_requests",
@@ -45,11 +63,16 @@ class ServingMetrics:
             buckets=_BATCH_BUCKETS,
             registry=r,
         )
+        # Gauges across workers: "livemax" keeps the single-process meaning (1 when any live
+        # worker holds the version / is degraded) and forgets a worker once it is marked dead;
+        # a sum would report 2 for a version two workers hold, a plain max would keep a crashed
+        # worker's last word forever.
         self.loaded = Gauge(
             "modelport_loaded_version",
             "1 for each model version held in memory, by role (active, previous, pinned).",
             ["deployment", "model", "version", "role"],
             registry=r,
+            multiprocess_mode="livemax",
         )
         self.load_failures = Counter(
             "modelport_load_failures",
@@ -62,12 +85,23 @@ class ServingMetrics:
             "1 while the version a deployment should serve failed to load.",
             ["deployment"],
             registry=r,
+            multiprocess_mode="livemax",
         )
+        # Summed over live workers: how many processes answer on this server's port.
+        self.workers = Gauge(
+            "modelport_workers", "Worker processes serving on this port.", registry=r, multiprocess_mode="livesum"
+        )
+        self.workers.set(1)
 
     def set_loaded(self, deployment: str, model: str, roles: list[tuple[str, str]]) -> None:
         """Replace the loaded-version series of one deployment by ``[(role, version), …]``."""
         for labels in list(self._loaded_labels(deployment)):
-            self.loaded.remove(*labels)
+            if self.multiprocess_dir is None:
+                self.loaded.remove(*labels)
+            else:
+                # A series cannot leave the shared files (prometheus_client cannot remove labels
+                # in multiprocess mode): 0 says this worker no longer holds that version.
+                self.loaded.labels(*labels).set(0)
         for role, version in roles:
             self.loaded.labels(deployment, model, version, role).set(1)
 
@@ -81,4 +115,21 @@ class ServingMetrics:
         return found
 
     def render(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        """The Prometheus text exposition: this process's registry, or every worker's files merged."""
+        if self.multiprocess_dir is None:
+            return bytes(generate_latest(self.registry))
+        # A fresh registry per scrape, as prometheus_client prescribes: the collector reads the
+        # files present now (workers started or restarted since the last scrape included).
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged, path=str(self.multiprocess_dir))  # type: ignore[no-untyped-call]
+        return bytes(generate_latest(merged))
+
+    def close(self) -> None:
+        """This worker is stopping: drop its live gauges from the shared files (no-op otherwise)."""
+        if self.multiprocess_dir is not None:
+            mark_worker_dead(self.multiprocess_dir, os.getpid())
+
+
+def mark_worker_dead(multiprocess_dir: Path, pid: int) -> None:
+    """Forget the live gauges of worker ``pid`` (its counters keep counting in the totals)."""
+    multiprocess.mark_process_dead(pid, str(multiprocess_dir))  # type: ignore[no-untyped-call]

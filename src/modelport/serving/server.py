@@ -60,7 +60,7 @@ def run_server(
 ) -> None:
     """Serve until SIGTERM/SIGINT. One worker runs ``app`` (or builds it from ``settings``) in this
     process; several workers each import ``modelport.serving.asgi:app`` with ``settings`` exported
-    to their environment."""
+    to their environment, and share one metrics directory (``modelport.serving.workers``)."""
     import uvicorn
 
     serving = settings.serving
@@ -77,6 +77,7 @@ def run_server(
         "server_header": False,
     }
     if serving.workers > 1:
+        # Workers are fresh interpreters: settings reach them through the environment.
         os.environ.update(settings_environment(settings))
         config = uvicorn.Config("modelport.serving.asgi:app", factory=True, **common)
     else:
@@ -91,8 +92,9 @@ def run_server(
         on_bound(host, port)
     log.info("listening on http://%s:%d with %d worker(s)", host, port, serving.workers)
     if serving.workers > 1:
-        from uvicorn.supervisors import Multiprocess
+        from modelport.serving.workers import WorkerSupervisor, shared_metrics_dir
 
-        Multiprocess(config, sockets=[sock]).run()
+        with shared_metrics_dir() as metrics_dir:
+            WorkerSupervisor(config, [sock], metrics_dir).run()
     else:
         uvicorn.Server(config).run(sockets=[sock])

@@ -1,5 +1,6 @@
 """modelport's own state store (SQLite or PostgreSQL, versioned with Alembic migrations)."""
 
+from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
 from modelport.state.policies import PolicyStore
 from modelport.state.records import (
@@ -23,6 +24,7 @@ __all__ = [
     "OutcomeStore",
     "PolicyRevision",
     "PolicyStore",
+    "RevisionListener",
     "ShadowRecord",
     "StateStore",
     "StateTransaction",

@@ -9,11 +9,11 @@ across processes and machines.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
@@ -25,6 +25,9 @@ from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
 from modelport.state.policies import PolicyStore
 from modelport.types import ApiKey, Deployment, HistoryAction, HistoryEntry, KeyScope
+
+if TYPE_CHECKING:
+    from modelport.state.listener import RevisionListener
 
 __all__ = ["StateStore", "StateTransaction"]
 
@@ -145,8 +148,12 @@ class StateTransaction:
         return int(result.scalar_one())
 
     def bump_revision(self) -> None:
+        """Move the counter every data plane follows (and, on PostgreSQL, wake their listeners)."""
         t = tables.revision
         self._conn.execute(sa.update(t).where(t.c.id == 1).values(value=t.c.value + 1))
+        if self._conn.dialect.name == "postgresql":
+            # Delivered at commit, so a listener never hears of a change it cannot read yet.
+            self._conn.execute(sa.select(sa.func.pg_notify(tables.REVISION_CHANNEL, "")))
 
 
 def _select_history(conn: sa.Connection, model: str | None) -> list[HistoryEntry]:
@@ -210,6 +217,16 @@ class StateStore:
         """A counter bumped by every change data planes follow; cheap enough to poll twice a second."""
         with self._engine.connect() as conn:
             return int(conn.execute(sa.select(tables.revision.c.value).where(tables.revision.c.id == 1)).scalar_one())
+
+    def revision_listener(self, on_change: Callable[[], None]) -> RevisionListener | None:
+        """A listener calling ``on_change`` when the revision moves, not started; None on SQLite
+        (no notifications there: followers poll ``revision()``)."""
+        if self.dialect != "postgresql":
+            return None
+        from modelport.state.listener import RevisionListener  # psycopg only where it is used
+
+        dsn = self._engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        return RevisionListener(dsn, on_change)
 
     def history(self, model: str | None = None) -> list[HistoryEntry]:
         with self._engine.connect() as conn:

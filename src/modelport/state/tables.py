@@ -61,6 +61,9 @@ revision = sa.Table(
     sa.Column("value", sa.BigInteger, nullable=False),
 )
 
+# On PostgreSQL every bump also notifies this channel (modelport.state.listener).
+REVISION_CHANNEL = "modelport_revision"
+
 # -- rollouts (migration 0002): see modelport.state.rollouts for how each is written --
 
 policy_revisions = sa.Table(
