@@ -24,7 +24,7 @@ from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.schedule import ScheduleSpec, render_airflow_dag, render_cronjob
 from modelport.cli.context import registry_from, settings_from
 from modelport.cli.output import print_json
-from modelport.errors import InvalidRequest
+from modelport.cli.pairs import parse_pairs
 
 __all__ = ["app"]
 
@@ -127,10 +127,7 @@ def schedule(
     for option, value in (("--id", id_column), ("--keep", keep), ("--workers", workers)):
         if value is not None:
             score_args += [option, str(value)]
-    pairs = [item.partition("=") for item in env or []]
-    bad = [key for key, sep, _ in pairs if not sep or not key]
-    if bad:
-        raise InvalidRequest("--env takes KEY=VALUE", details=[{"env": item} for item in bad])
+    env_vars = parse_pairs(env or [], "--env")
     spec = ScheduleSpec(
         name=name,
         model_ref=model_ref,
@@ -139,7 +136,7 @@ def schedule(
         schedule=cron,
         image=image,
         score_args=tuple(score_args),
-        env={key: value for key, _, value in pairs},
+        env=env_vars,
         namespace=namespace,
     )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ import typer
 
 from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, err_console, print_json, print_table
-from modelport.errors import DeploymentNotFound, InvalidRequest
+from modelport.cli.pairs import parse_pairs
+from modelport.errors import DeploymentNotFound
 from modelport.registry import DEFAULT_ALIAS, read_sample
 from modelport.registry.sources import PICKLE_SUFFIXES
 from modelport.types import HistoryEntry
@@ -19,16 +20,6 @@ __all__ = ["register_commands"]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
 AliasOption = Annotated[str, typer.Option("--alias", "-a", help="Alias to move (stage names like Production work).")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why: recorded in the history.")]
-
-
-def _parse_tags(tags: list[str]) -> dict[str, str]:
-    parsed: dict[str, str] = {}
-    for tag in tags:
-        key, sep, value = tag.partition("=")
-        if not sep or not key:
-            raise InvalidRequest(f"invalid --tag {tag!r}: use key=value")
-        parsed[key] = value
-    return parsed
 
 
 def _fmt_version(v: int | None) -> str:
@@ -50,7 +41,7 @@ def register(
     json_output: JsonFlag = False,
 ) -> None:
     """Register a trained model as the next version of NAME."""
-    tags = _parse_tags(tag or [])
+    tags = parse_pairs(tag or [], "--tag")
     settings = settings_from(ctx)
     frame = read_sample(sample, settings.sample_rows) if sample is not None else None
     if Path(source).suffix.lower() in PICKLE_SUFFIXES and not json_output:
