@@ -203,7 +203,9 @@ def test_register_mlflow_model_folder_and_onnx(cli: Cli, tmp_path: Path) -> None
         pip_requirements=["scikit-learn"],
     )
     cli("register", str(tmp_path / "mlmodel"), "--name", "folder_model")
-    assert cli.json("describe", "folder_model", "1")["flavor"] == "sklearn"
+    described = cli.json("describe", "folder_model", "1")
+    assert described["flavor"] == "sklearn"
+    assert described["predicts_probabilities"] is True
 
     onnx_path = tmp_path / "m.onnx"
     onnx_path.write_bytes(to_onnx(model, frame.to_numpy(np.float32)[:1]).SerializeToString())

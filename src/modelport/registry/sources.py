@@ -190,6 +190,23 @@ def _copy_mlflow_model(source: str, sample: pd.DataFrame | None, dst: Path, trac
     return sample
 
 
+def _mlflow_model_predicts_proba(model_dir: Path, flavor: str) -> bool | None:
+    """Whether a copied MLflow model gives class probabilities; None when the flavor cannot say."""
+    try:
+        if flavor == "sklearn":
+            import mlflow.sklearn
+
+            return callable(getattr(mlflow.sklearn.load_model(str(model_dir)), "predict_proba", None))
+        if flavor == "onnx":
+            import onnx
+
+            # skl2onnx/onnxmltools classifiers: a label output, then a probability output
+            return len(onnx.load(str(model_dir / "model.onnx")).graph.output) > 1
+    except Exception:  # a model MLflow can copy but not load here: say "unknown" rather than fail
+        return None
+    return None
+
+
 def prepare_source(
     source: str,
     sample: pd.DataFrame | None,
@@ -215,10 +232,12 @@ def prepare_source(
 
         flavors = Model.load(str(dst / "MLmodel")).flavors
         flavor = next((f for f in flavors if f != "python_function"), "python_function")
+        predicts_proba = _mlflow_model_predicts_proba(dst, flavor)
     elif path.is_dir():
         raise InvalidSource(f"{source} is a folder without an MLmodel file: not an MLflow model")
     elif path.suffix.lower() == ".onnx":
         kept, flavor = _save_onnx(path, sample, dst), "onnx"
+        predicts_proba = _mlflow_model_predicts_proba(dst, flavor)
     elif path.suffix.lower() in PICKLE_SUFFIXES + _SKOPS_SUFFIXES:
         model, executes_code = _load_estimator(path)
         if not callable(getattr(model, "predict", None)):
