@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -11,7 +13,7 @@ from modelport.runtime.arrow_bridge import from_numpy, to_numpy
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32, np.uint8])
 def test_primitive_columns_round_trip(dtype: type) -> None:
-    values = np.arange(10, dtype=dtype) * 3
+    values: np.ndarray[Any, Any] = np.arange(10, dtype=dtype) * 3
     array = from_numpy(values)
     assert array.type == pa.from_numpy_dtype(dtype)
     assert array.to_pylist() == values.tolist()
