@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from modelport.batch.scorer import Rejection
 
@@ -37,6 +36,10 @@ def coerce_batch(batch: pa.RecordBatch, types: Mapping[str, pa.DataType]) -> tup
 
 
 def _cast(column: pa.Array, target: pa.DataType) -> tuple[pa.Array, list[tuple[int, str]]]:
+    # Imported on first use: Parquet input usually has the model's types already, and the import costs
+    # ~20 ms of every start.
+    import pyarrow.compute as pc
+
     try:
         return pc.cast(column, target, safe=True), []
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):

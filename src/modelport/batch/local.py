@@ -1,4 +1,4 @@
-"""The local engine: stream, score in parallel threads, checkpoint each part, assemble atomically.
+"""The local engine: stream, score in parallel threads, checkpoint each part, write the output atomically.
 
 Threads, not processes: Arrow parsing, onnxruntime and scikit-learn's tree predictors all release the GIL,
 so N threads keep N cores busy without pickling batches between processes or loading the model N times.
@@ -21,7 +21,7 @@ from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.part import score_batch
 from modelport.batch.progress import NullProgress, ProgressReporter
 from modelport.batch.scorer import ModelInfo, Rejection, Scorer
-from modelport.batch.sink import assemble, write_part
+from modelport.batch.sink import OutputStream, part_suffix, write_part
 from modelport.batch.source import Chunk, InputFile, discover_inputs, read_chunks
 from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
@@ -53,7 +53,7 @@ def score_locally(
     run = _Run(job, scorer, Checkpoint.open(partial_dir(target), _fingerprint(job, files, model)))
     resumed = len(run.checkpoint.done)
     run.score(files, progress or NullProgress())
-    counts = run.assemble(resumed)
+    counts = run.commit(resumed)
     inputs = [str(f.path) for f in files]
     summary = timer.summary(job, model, engine="local", inputs=inputs, counts=counts, workers=job.workers)
     summary.write(job.summary_path)
@@ -62,7 +62,7 @@ def score_locally(
 
 
 class _Run:
-    """One invocation: scores the parts the checkpoint lacks, then assembles all of them."""
+    """One invocation: scores the parts the checkpoint lacks and appends every part, in order, to the output."""
 
     def __init__(self, job: BatchJob, scorer: Scorer, checkpoint: Checkpoint) -> None:
         self.job = job
@@ -70,7 +70,14 @@ class _Run:
         self.checkpoint = checkpoint
         classes = tuple(scorer.classes) if scorer.classes is not None else None
         self.layout = OutputLayout(parse_keep(job.keep, job.id_column), job.id_column, classes)
-        self.suffix = job.target.suffix or f".{job.format.value}"
+        self.suffix = part_suffix(job.format)
+        # The unfinished output lives in the work folder: an input glob or folder never picks it up.
+        self.output = OutputStream(
+            job.target, checkpoint.folder / "output.tmp", job.format, empty_schema=_empty_schema(self.layout)
+        )
+        self.rejected = OutputStream(
+            job.rejected_path, checkpoint.folder / "rejected.tmp", job.format, empty_schema=pa.schema([])
+        )
         self.rows_done = 0
         self.rows_scored = 0
 
@@ -90,6 +97,8 @@ class _Run:
                 self._finish(in_flight.popleft(), progress)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
+            self.output.abort()
+            self.rejected.abort()
             self.checkpoint.close()
             raise
         finally:
@@ -110,7 +119,8 @@ class _Run:
         return PartRecord(chunk.index, chunk.batch.num_rows, part.output.num_rows, part.rejected.num_rows), None
 
     def _finish(self, pending: _Pending, progress: ProgressReporter) -> None:
-        """In input order: checkpoint a scored part (or stop at the first bad row with --strict)."""
+        """In input order: checkpoint a scored part (or stop at the first bad row with --strict), then
+        append it to the output while later parts are still being scored."""
         if pending.future is not None:
             record, first_rejection = pending.future.result()
             if first_rejection is not None:
@@ -123,21 +133,24 @@ class _Run:
                 )  # fmt: skip
             self.checkpoint.record(record)
             self.rows_scored += record.rows_in
+        done = self.checkpoint.done[pending.index]
+        if done.rows_out:
+            self.output.append(self.checkpoint.part_path(done.index, _OUTPUT, self.suffix))
+        if done.rows_rejected:
+            self.rejected.append(self.checkpoint.part_path(done.index, _REJECTED, self.suffix))
         self.rows_done += pending.rows
         progress.update(self.rows_done, pending.consumed)
 
-    def assemble(self, resumed: int) -> RunCounts:
-        """Concatenate the parts into the output (and rejects), each renamed into place at once."""
+    def commit(self, resumed: int) -> RunCounts:
+        """Rename the output (and the rejected rows, if any) into place, each at once."""
         records = [self.checkpoint.done[index] for index in sorted(self.checkpoint.done)]
         rejected = sum(r.rows_rejected for r in records)
-        job, fmt = self.job, self.job.format
-        if rejected:
-            parts = [self.checkpoint.part_path(r.index, _REJECTED, self.suffix) for r in records if r.rows_rejected]
-            assemble(parts, job.rejected_path, fmt, empty_schema=pa.schema([]))
+        if self.rejected.parts:
+            self.rejected.commit()
         else:
-            job.rejected_path.unlink(missing_ok=True)
-        parts = [self.checkpoint.part_path(r.index, _OUTPUT, self.suffix) for r in records if r.rows_out]
-        assemble(parts, job.target, fmt, empty_schema=_empty_schema(self.layout))
+            self.rejected.abort()
+            self.job.rejected_path.unlink(missing_ok=True)
+        self.output.commit()
         return RunCounts(
             rows_in=sum(r.rows_in for r in records),
             rows_out=sum(r.rows_out for r in records),
@@ -159,6 +172,7 @@ def _fingerprint(job: BatchJob, files: list[InputFile], model: ModelInfo) -> str
             "keep": job.keep,
             "id": job.id_column,
             "batch_size": job.batch_size,
+            "parts": part_suffix(job.format),
             "model": [model.name, model.version, model.uri, model.predictor],
             "modelport": __version__,
         }

@@ -11,6 +11,7 @@ import pyarrow as pa
 from modelport.batch.coercion import coerce_batch
 from modelport.batch.layout import OutputLayout
 from modelport.batch.scorer import Rejection, Scorer
+from modelport.runtime.arrow_bridge import from_numpy
 
 __all__ = ["ScoredPart", "score_batch"]
 
@@ -28,7 +29,7 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
     """Cast, score and lay out ``batch``; rows that fail the cast or the scorer's checks are rejected."""
     coerced, cast_rejections = coerce_batch(batch, scorer.input_types)
     kept = _without(np.arange(batch.num_rows), {r.row for r in cast_rejections})
-    scores = scorer.score(coerced.take(pa.array(kept)) if len(kept) < batch.num_rows else coerced)
+    scores = scorer.score(coerced.take(from_numpy(kept)) if len(kept) < batch.num_rows else coerced)
     # The scorer numbers rows within the batch it was given; bring them back to positions in ``batch``.
     score_rejections = [Rejection(int(kept[r.row]), r.column, r.problem) for r in scores.rejected]
     scored_rows = _without(kept, {r.row for r in score_rejections})
@@ -37,7 +38,7 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
     rejections = _merge([*cast_rejections, *score_rejections])
     # Kept columns come from the cast batch: a feature read from CSV as text is written as its number.
     output = layout.scored(
-        coerced.take(pa.array(scored_rows)) if len(scored_rows) < batch.num_rows else coerced,
+        coerced.take(from_numpy(scored_rows)) if len(scored_rows) < batch.num_rows else coerced,
         scores.predictions,
         scores.probabilities,
     )

@@ -69,7 +69,7 @@ class OnnxPredictor:
     def _feed(self, features: Features) -> dict[str, np.ndarray]:
         if self._matrix_input:
             name, dtype, _ = self._inputs[0]
-            return {name: np.ascontiguousarray(features.matrix, dtype=dtype)}
+            return {name: features.matrix_as(np.dtype(dtype))}
         columns = features.columns
         feed = {}
         for name, dtype, rank in self._inputs:

@@ -11,6 +11,7 @@ import pyarrow as pa
 
 from modelport.errors import InvalidInput, InvalidSource
 from modelport.runtime._coerce import MISSING, NUMERIC_TYPES, NUMPY_DTYPES, coerce_column
+from modelport.runtime.arrow_bridge import to_numpy
 from modelport.runtime.features import Features
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class InputSchema:
         cols: dict[str, Any] = {}
         for name in self.names:
             if name in batch.schema.names:
-                cols[name] = batch.column(name).to_numpy(zero_copy_only=False)
+                cols[name] = to_numpy(batch.column(name))
             else:
                 cols[name] = [None] * n_rows
         return self._build(cols, n_rows, [], strict=strict)

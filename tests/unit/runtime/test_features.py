@@ -20,10 +20,27 @@ def test_matrix_is_c_contiguous_in_signature_order() -> None:
     assert floats.from_rows([[1, 2]]).matrix.dtype == np.float32
 
 
+def test_matrix_as_a_dtype_equals_the_cast_matrix() -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(50, 3)) * 1e3
+    rows = [[float(a), int(n), bool(b > 0)] for a, n, b in values]
+    feats = NUMERIC.from_rows(rows)
+    as_float32 = feats.matrix_as(np.float32)
+    assert as_float32.dtype == np.float32
+    assert as_float32.flags.c_contiguous
+    np.testing.assert_array_equal(as_float32, NUMERIC.from_rows(rows).matrix.astype(np.float32))
+    # Once the float64 matrix exists (records fast path, or asked for), it is cast instead of rebuilt.
+    natural = feats.matrix
+    assert feats.matrix_as(np.float64) is natural
+    np.testing.assert_array_equal(feats.matrix_as(np.float32), as_float32)
+
+
 def test_matrix_needs_numeric_columns() -> None:
     schema = InputSchema((ColumnSpec("s", "string"),))
     with pytest.raises(ValueError, match="numeric"):
         _ = schema.from_rows([["x"]]).matrix
+    with pytest.raises(ValueError, match="numeric"):
+        schema.from_rows([["x"]]).matrix_as(np.float32)
 
 
 def test_to_pandas_keeps_signature_dtypes() -> None:
