@@ -7,6 +7,7 @@ kept in the state store's policy revisions.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, Literal
 
@@ -46,19 +47,19 @@ def require_version(value: int, what: str) -> None:
     require(isinstance(value, int) and value >= 1, f"{what} must be a version number >= 1, got {value!r}")
 
 
-class Policy:
+class Policy(ABC):
     """Base of every policy. Subclasses are frozen dataclasses."""
 
     kind: ClassVar[str]
 
     @property
+    @abstractmethod
     def variants(self) -> tuple[Variant, ...]:
         """Every variant whose version must be loaded (including a shadow or a warm standby)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def choose(self, key: str) -> Variant:
         """The variant that answers a request with this sticky key (or request id)."""
-        raise NotImplementedError
 
     def mirror(self, key: str) -> Variant | None:
         """The variant that also receives a copy of this request, off the request path."""
@@ -69,8 +70,9 @@ class Policy:
     def key_source(self) -> KeySource:
         return KeySource()
 
+    @abstractmethod
     def to_json(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """The policy as stored in a revision (``policy_from_json`` reads it back)."""
 
     def describe(self) -> str:
         return ", ".join(f"{v.name}=v{v.version} {v.weight:g}%" for v in self.variants if v.version is not None)
