@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from modelport.errors import InvalidAlias, InvalidRequest, ModelNotFound
-from modelport.types import ModelVersionRef
 
 __all__ = ["DEFAULT_ALIAS", "normalize_alias", "parse_ref", "validate_model_name"]
 
@@ -50,7 +49,3 @@ def parse_ref(ref: str) -> tuple[str, int | None, str | None]:
     if not body:
         raise ModelNotFound("empty model reference")
     return validate_model_name(body), None, DEFAULT_ALIAS
-
-
-def ref_of(name: str, version: int, alias: str | None) -> ModelVersionRef:
-    return ModelVersionRef(name=name, version=version, alias=alias)

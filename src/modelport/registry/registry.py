@@ -351,8 +351,8 @@ class Registry:
         alias = normalize_alias(alias)
         self._model_version(name, version)
         with self._store.locked(f"model:{name}") as tx:
-            entry_id = self._move_and_record(tx, name, alias, version, action="promote", reason=reason)
-        return self._entry(name, entry_id)
+            entry = self._move_and_record(tx, name, alias, version, action="promote", reason=reason)
+        return entry
 
     def rollback(self, name: str, *, alias: str = DEFAULT_ALIAS, reason: str | None = None) -> HistoryEntry:
         """Return ``alias`` to where the newest not-yet-undone promotion found it."""
@@ -361,10 +361,10 @@ class Registry:
         with self._store.locked(f"model:{name}") as tx:
             plan = plan_rollback(tx.history(name), tx.undone_ids(name), name, alias)
             self._model_version(name, plan.target_version)
-            entry_id = self._move_and_record(
+            entry = self._move_and_record(
                 tx, name, alias, plan.target_version, action="rollback", reason=reason, undoes=plan.undoes.id
             )
-        return self._entry(name, entry_id)
+        return entry
 
     def _move_and_record(
         self,
@@ -376,14 +376,14 @@ class Registry:
         action: HistoryAction,
         reason: str | None,
         undoes: int | None = None,
-    ) -> int:
+    ) -> HistoryEntry:
         """Move the MLflow alias, then record it; if recording fails, put the alias back."""
         current = self._current_alias(name, alias)
         with _mlflow_errors(f"moving {name}@{alias} to version {version}"):
             self._move_alias(name, alias, version)
         try:
             tx.set_alias(name, alias, version)
-            entry_id = tx.append_history(
+            entry = tx.append_history(
                 model=name,
                 action=action,
                 actor=self._actor(),
@@ -397,7 +397,7 @@ class Registry:
         except BaseException:
             self._restore_alias(name, alias, current)
             raise
-        return entry_id
+        return entry
 
     def delete(self, name: str, version: int, *, force: bool = False, reason: str | None = None) -> HistoryEntry:
         """Delete a version; refuse while an alias points at it unless ``force``."""
@@ -413,7 +413,7 @@ class Registry:
                 self._client.delete_model_version(name, str(version))
             for alias in aliases:
                 tx.set_alias(name, alias, None)
-            entry_id = tx.append_history(
+            entry = tx.append_history(
                 model=name,
                 action="delete",
                 actor=self._actor(),
@@ -423,7 +423,7 @@ class Registry:
             )
             if aliases:
                 tx.bump_revision()
-        return self._entry(name, entry_id)
+        return entry
 
     def _restore_alias(self, name: str, alias: str, version: int | None) -> None:
         try:
@@ -433,6 +433,3 @@ class Registry:
                 self._move_alias(name, alias, version)
         except Exception:
             log.exception("could not restore %s@%s after a failed change", name, alias)
-
-    def _entry(self, name: str, entry_id: int) -> HistoryEntry:
-        return next(e for e in self._store.history(name) if e.id == entry_id)

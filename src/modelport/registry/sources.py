@@ -45,23 +45,22 @@ class PreparedModel:
     path: Path
     flavor: str
     predicts_probabilities: bool | None
-    executes_code_on_load: bool
 
 
-def _load_estimator(path: Path) -> tuple[Any, bool]:
+def _load_estimator(path: Path) -> Any:
     suffix = path.suffix.lower()
     try:
         if suffix in PICKLE_SUFFIXES:
             import joblib
 
-            return joblib.load(path), True
+            return joblib.load(path)
         import skops.io as sio
 
         untrusted = sio.get_untrusted_types(file=path)
         unknown = [t for t in untrusted if not t.startswith(_TRUSTED_SKOPS_PREFIXES)]
         if unknown:
             raise InvalidSource(f"{path.name} contains types modelport does not trust: {', '.join(unknown[:5])}")
-        return sio.load(path, trusted=untrusted), False
+        return sio.load(path, trusted=untrusted)
     except InvalidSource:
         raise
     except Exception as exc:  # any unpickling failure means "not a model file we can read"
@@ -224,7 +223,6 @@ def prepare_source(
     is_uri = source.startswith(("runs:/", "models:/"))
     if not is_uri and not path.exists():
         raise InvalidSource(f"no such file or folder: {source}")
-    executes_code = False
     predicts_proba: bool | None = None
     if is_uri or (path.is_dir() and (path / "MLmodel").is_file()):
         kept = _copy_mlflow_model(artifact_uri or source, sample, dst, tracking_uri)
@@ -239,7 +237,7 @@ def prepare_source(
         kept, flavor = _save_onnx(path, sample, dst), "onnx"
         predicts_proba = _mlflow_model_predicts_proba(dst, flavor)
     elif path.suffix.lower() in PICKLE_SUFFIXES + _SKOPS_SUFFIXES:
-        model, executes_code = _load_estimator(path)
+        model = _load_estimator(path)
         if not callable(getattr(model, "predict", None)):
             raise InvalidSource(f"{path.name} holds a {type(model).__name__}, not an estimator with predict()")
         kept = _save_sklearn(model, sample, dst)
@@ -252,6 +250,4 @@ def prepare_source(
         )
     if kept is not None:
         kept.to_parquet(dst / SAMPLE_FILENAME, index=False)
-    return PreparedModel(
-        path=dst, flavor=flavor, predicts_probabilities=predicts_proba, executes_code_on_load=executes_code
-    )
+    return PreparedModel(path=dst, flavor=flavor, predicts_probabilities=predicts_proba)

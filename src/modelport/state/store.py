@@ -129,11 +129,13 @@ class StateTransaction:
         to_version: int | None = None,
         reason: str | None = None,
         undoes: int | None = None,
-    ) -> int:
+    ) -> HistoryEntry:
+        """Append one entry and return it as stored."""
+        time = _utcnow()
         result = self._conn.execute(
             sa.insert(tables.history)
             .values(
-                time=_utcnow(),
+                time=time,
                 model=model,
                 action=action,
                 actor=actor,
@@ -145,7 +147,9 @@ class StateTransaction:
             )
             .returning(tables.history.c.id)
         )
-        return int(result.scalar_one())
+        return HistoryEntry(
+            int(result.scalar_one()), time, model, action, actor, alias, from_version, to_version, reason
+        )
 
     def bump_revision(self) -> None:
         """Move the counter every data plane follows (and, on PostgreSQL, wake their listeners)."""
