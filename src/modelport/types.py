@@ -9,7 +9,7 @@ from typing import Any, Literal
 __all__ = [
     "SAMPLE_FILENAME",
     "ApiKey",
-    "ColumnInfo",
+    "ColumnSpec",
     "Deployment",
     "HistoryAction",
     "HistoryEntry",
@@ -39,9 +39,11 @@ class ModelVersionRef:
 
 
 @dataclass(frozen=True, slots=True)
-class ColumnInfo:
+class ColumnSpec:
+    """One signature column: ``dtype`` is an MLflow type (double/float/long/integer/boolean/string, …)."""
+
     name: str
-    type: str
+    dtype: str
     required: bool = True
 
 
@@ -51,8 +53,8 @@ class ModelVersionInfo:
     version: int
     aliases: tuple[str, ...]
     created: datetime
-    inputs: tuple[ColumnInfo, ...]
-    outputs: tuple[ColumnInfo, ...]
+    inputs: tuple[ColumnSpec, ...]
+    outputs: tuple[ColumnSpec, ...]
     tags: dict[str, str] = field(default_factory=dict)
     description: str = ""
     flavor: str = ""
@@ -61,7 +63,7 @@ class ModelVersionInfo:
 
     @property
     def signature_summary(self) -> str:
-        cols = ", ".join(f"{c.name}:{c.type}" for c in self.inputs[:4])
+        cols = ", ".join(f"{c.name}:{c.dtype}" for c in self.inputs[:4])
         more = f", +{len(self.inputs) - 4}" if len(self.inputs) > 4 else ""
         return f"{len(self.inputs)} inputs ({cols}{more})"
 
@@ -71,8 +73,8 @@ class ModelVersionInfo:
             "version": self.version,
             "aliases": list(self.aliases),
             "created": self.created.isoformat(),
-            "inputs": [{"name": c.name, "type": c.type, "required": c.required} for c in self.inputs],
-            "outputs": [{"name": c.name, "type": c.type} for c in self.outputs],
+            "inputs": [{"name": c.name, "type": c.dtype, "required": c.required} for c in self.inputs],
+            "outputs": [{"name": c.name, "type": c.dtype} for c in self.outputs],
             "tags": dict(self.tags),
             "description": self.description,
             "flavor": self.flavor,

@@ -102,8 +102,8 @@ def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag 
     console.print(f"predicts probabilities: {proba}   created: {info.created.isoformat()}")
     if info.description:
         console.print(f"description: {info.description}")
-    print_table("inputs", ["column", "type", "required"], [(c.name, c.type, c.required) for c in info.inputs])
-    print_table("outputs", ["name", "type"], [(c.name, c.type) for c in info.outputs])
+    print_table("inputs", ["column", "type", "required"], [(c.name, c.dtype, c.required) for c in info.inputs])
+    print_table("outputs", ["name", "type"], [(c.name, c.dtype) for c in info.outputs])
     if info.tags:
         print_table("tags", ["key", "value"], sorted(info.tags.items()))
 

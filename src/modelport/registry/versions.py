@@ -7,12 +7,12 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
-from modelport.types import ColumnInfo, ModelVersionInfo
+from modelport.types import ColumnSpec, ModelVersionInfo
 
 __all__ = ["version_info"]
 
 
-def _columns(schema: Any) -> tuple[ColumnInfo, ...]:
+def _columns(schema: Any) -> tuple[ColumnSpec, ...]:
     if schema is None:
         return ()
     cols = []
@@ -20,7 +20,7 @@ def _columns(schema: Any) -> tuple[ColumnInfo, ...]:
         name = getattr(spec, "name", None) or f"output_{i}"
         kind = getattr(spec, "type", None)
         type_name = getattr(kind, "name", None) or str(kind)
-        cols.append(ColumnInfo(name=name, type=type_name, required=bool(getattr(spec, "required", True))))
+        cols.append(ColumnSpec(name=name, dtype=type_name, required=bool(getattr(spec, "required", True))))
     return tuple(cols)
 
 

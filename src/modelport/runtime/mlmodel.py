@@ -15,7 +15,7 @@ import orjson
 import yaml
 
 from modelport.errors import InvalidSource, MissingSignature
-from modelport.runtime.schema import ColumnSpec
+from modelport.types import ColumnSpec
 
 __all__ = ["MLmodelFile", "read_mlmodel"]
 

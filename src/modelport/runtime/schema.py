@@ -13,6 +13,7 @@ from modelport.errors import InvalidInput, InvalidSource
 from modelport.runtime._coerce import MISSING, NUMERIC_TYPES, NUMPY_DTYPES, coerce_column
 from modelport.runtime.arrow_bridge import to_numpy
 from modelport.runtime.features import Features
+from modelport.types import ColumnSpec
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,15 +22,6 @@ __all__ = ["ColumnSpec", "InputSchema", "RowError"]
 
 #: Enough to fix a request; a million-row batch must not produce a million-entry error body.
 MAX_DETAILS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class ColumnSpec:
-    """One signature column: ``dtype`` is an MLflow type (double/float/long/integer/boolean/string)."""
-
-    name: str
-    dtype: str
-    required: bool = True
 
 
 @dataclass(frozen=True, slots=True)
