@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 __all__ = ["demo"]
 
-DEMO_MODEL = "credit_risk"  # the model and the deployment the demo makes (modelport.demo.DEMO_MODEL)
-
 
 def _example_row(result: DemoResult) -> dict[str, Any]:
     import pyarrow.csv as pacsv
@@ -39,7 +37,7 @@ def _print_registry_part(result: DemoResult, registry_uri: str) -> None:
     for kind, version in sorted(result.versions.items(), key=lambda kv: kv[1]):
         acc = f" (accuracy {result.accuracy[kind]:.3f})" if kind in result.accuracy else ""
         console.print(f"{verb} {result.model} version {version}: {kind.replace('_', ' ')}{acc}")
-    console.print(f"production → version {result.production}; deployment {DEMO_MODEL} follows it")
+    console.print(f"production → version {result.production}; deployment {result.model} follows it")
     console.print(f"Registry: {registry_uri}\nData: {result.data_dir}")
     gb = result.versions["gradient_boosting"]
     console.print("\nTry next:")
@@ -76,14 +74,14 @@ def demo(
     with status:
         result = run_demo(registry, settings.resolved_home / "demo")
     with suppress(AlreadyExists):
-        store_from(ctx).create_deployment(DEMO_MODEL, DEMO_MODEL, "production")
+        store_from(ctx).create_deployment(result.model, result.model, "production")  # named after the model
     example = _example_row(result)
     summary: dict[str, Any] = {
         "model": result.model,
         "versions": result.versions,
         "production": result.production,
         "reused": result.reused,
-        "deployment": DEMO_MODEL,
+        "deployment": result.model,
         "data_dir": str(result.data_dir),
         "registry_uri": registry.tracking_uri,
     }
@@ -95,18 +93,20 @@ def demo(
         return
     if background:
         with console.status("Starting the server…") if not json_output else nullcontext():
-            server = start_background(settings, DEMO_MODEL)
+            server = start_background(settings, result.model)
         if json_output:
             print_json({**summary, "url": server.url, "pid": server.pid, "log": str(server.log)})
             return
         console.print()
-        for line in announcement(server.url, DEMO_MODEL, example):
+        for line in announcement(server.url, result.model, example):
             console.print(line, markup=False)
         console.print(f"\nThe server runs in the background (pid {server.pid}, log {server.log}).")
         console.print("Stop it with: modelport demo --stop", markup=False)
         return
     console.print()
     start_serving(
-        settings.model_copy(update={"serving": settings.serving.model_copy(update={"default_deployment": DEMO_MODEL})}),
+        settings.model_copy(
+            update={"serving": settings.serving.model_copy(update={"default_deployment": result.model})}
+        ),
         example=example,
     )
