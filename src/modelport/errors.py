@@ -18,7 +18,8 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── InvalidAlias
     │   ├── InvalidInput              rows that violate a model's signature (carries details)
     │   ├── UnsupportedMediaType
-    │   └── PayloadTooLarge
+    │   ├── PayloadTooLarge
+    │   └── RequestTimeout            a request body that stopped arriving
     ├── Conflict                      (exit 4)
     │   ├── VersionInUse              delete of a version an alias points at
     │   ├── NothingToRollBack
@@ -56,6 +57,7 @@ __all__ = [
     "NotReady",
     "NothingToRollBack",
     "PayloadTooLarge",
+    "RequestTimeout",
     "RolloutConflict",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -136,6 +138,10 @@ class UnsupportedMediaType(InvalidRequest):
 
 class PayloadTooLarge(InvalidRequest):
     code = "payload_too_large"
+
+
+class RequestTimeout(InvalidRequest):
+    code = "request_timeout"
 
 
 class Conflict(ModelportError):

@@ -19,7 +19,7 @@ from modelport.serving.middleware import RequestIdMiddleware
 from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
 from modelport.serving.seed_api import seed_router
-from modelport.serving.status import error_body, status_for
+from modelport.serving.status import ERROR_CODE_HEADER, error_body, status_for
 from modelport.serving.v2_api import v2_router
 
 if TYPE_CHECKING:
@@ -92,15 +92,17 @@ def create_app(
     async def on_modelport_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ModelportError)
         metrics.errors.labels(exc.code).inc()
-        body = error_body(exc.code, exc.message, request_id_var.get(), exc.details)
-        return Response(body, status_code=status_for(exc), media_type="application/json")
+        body = error_body(exc.code, exc.message, request_id_var.get(), exc.details, path=request.url.path)
+        headers = {ERROR_CODE_HEADER: exc.code}
+        return Response(body, status_code=status_for(exc), media_type="application/json", headers=headers)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         metrics.errors.labels(code).inc()
-        body = error_body(code, str(exc.detail), request_id_var.get())
-        return Response(body, status_code=exc.status_code, media_type="application/json", headers=exc.headers)
+        body = error_body(code, str(exc.detail), request_id_var.get(), path=request.url.path)
+        headers = {**(exc.headers or {}), ERROR_CODE_HEADER: code}
+        return Response(body, status_code=exc.status_code, media_type="application/json", headers=headers)
 
     app.add_exception_handler(ModelportError, on_modelport_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)

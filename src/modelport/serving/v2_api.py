@@ -12,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest, NotReady
-from modelport.inference.codecs.v2 import datatype_of, decode_request, encode_outputs, schema_datatype
+from modelport.inference.codecs.v2 import decode_request, encode_outputs, model_metadata
 from modelport.serving._json import json_response
 from modelport.serving._openapi import request_body
 from modelport.serving.context import version_headers
 
 if TYPE_CHECKING:
-    from modelport.inference import ServedVersion
     from modelport.serving.context import ServingContext
 
 __all__ = ["v2_router"]
@@ -54,12 +53,15 @@ def v2_router(ctx: ServingContext) -> APIRouter:
             raise NotReady("not every deployment has a model version loaded")
         return json_response({"ready": True})
 
-    async def metadata(name: str, version: str | None) -> Response:
+    # Model routes may load a version (pinned): they need what predict needs.
+    async def metadata(request: Request, name: str, version: str | None) -> Response:
+        await ctx.allow(request, "predict")
         served = await plane.served(name, version)
         loaded = [s.version for _, s in plane.pool(name).versions()]
-        return json_response(_metadata(name, served, loaded))
+        return json_response(model_metadata(name, served, loaded))
 
-    async def model_ready(name: str, version: str | None) -> Response:
+    async def model_ready(request: Request, name: str, version: str | None) -> Response:
+        await ctx.allow(request, "predict")
         served = await plane.served(name, version)
         return json_response({"name": name, "version": served.version, "ready": True})
 
@@ -74,27 +76,27 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         doc: dict[str, Any] = {
             "model_name": name,
             "model_version": prediction.served.version,
-            "outputs": encode_outputs(prediction.result, v2.outputs),
+            "outputs": encode_outputs(prediction.result, v2.outputs, prediction.served.model),
         }
         if v2.id is not None:
             doc["id"] = v2.id
         return json_response(doc, headers=version_headers(prediction))
 
     @router.get("/models/{name}", summary="Model metadata (the active version)")
-    async def model(name: str) -> Response:
-        return await metadata(name, None)
+    async def model(name: str, request: Request) -> Response:
+        return await metadata(request, name, None)
 
     @router.get("/models/{name}/versions/{version}", summary="Metadata of one version")
-    async def model_version(name: str, version: str) -> Response:
-        return await metadata(name, version)
+    async def model_version(name: str, version: str, request: Request) -> Response:
+        return await metadata(request, name, version)
 
     @router.get("/models/{name}/ready", summary="The active version is loaded")
-    async def ready_model(name: str) -> Response:
-        return await model_ready(name, None)
+    async def ready_model(name: str, request: Request) -> Response:
+        return await model_ready(request, name, None)
 
     @router.get("/models/{name}/versions/{version}/ready", summary="That version is loaded")
-    async def ready_version(name: str, version: str) -> Response:
-        return await model_ready(name, version)
+    async def ready_version(name: str, version: str, request: Request) -> Response:
+        return await model_ready(request, name, version)
 
     @router.post("/models/{name}/infer", summary="Predict with the active version", openapi_extra=_INFER_BODY)
     async def infer_active(name: str, request: Request) -> Response:
@@ -108,28 +110,3 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         return await infer(request, name, version)
 
     return router
-
-
-def _metadata(name: str, served: ServedVersion, loaded: list[str]) -> dict[str, Any]:
-    model = served.model
-    outputs: list[dict[str, Any]] = [{"name": "predict", "datatype": _prediction_type(served), "shape": [-1]}]
-    if model.predicts_probabilities:
-        n_classes = len(model.classes) if model.classes is not None else -1
-        outputs.append({"name": "predict_proba", "datatype": "FP64", "shape": [-1, n_classes]})
-    return {
-        "name": name,
-        "versions": loaded,
-        "platform": f"modelport_{model.kind}",
-        "inputs": [{"name": c.name, "datatype": schema_datatype(c.dtype), "shape": [-1]} for c in model.schema.columns],
-        "outputs": outputs,
-        "parameters": {"version": served.version, "model_name": served.model_name},
-    }
-
-
-def _prediction_type(served: ServedVersion) -> str:
-    classes = served.model.classes
-    if classes:
-        import numpy as np
-
-        return datatype_of(np.asarray(classes))
-    return "FP64"

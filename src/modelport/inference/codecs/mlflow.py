@@ -8,6 +8,7 @@ the runtime, never through pandas when the payload is JSON.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -107,7 +108,9 @@ def _all_rows(rows: Sequence[Any]) -> None:
 def decode_csv(body: bytes) -> InferenceInput:
     """A ``text/csv`` body (header + rows, as ``DataFrame.to_csv(index=False)`` writes it).
 
-    The rows are counted once parsed: the string columns of the schema decide how pandas reads them.
+    Every row must have as many fields as the header: pandas would otherwise read extra leading
+    fields as an index and predict on shifted columns. The string columns of the schema decide how
+    pandas reads the values.
     """
     import pandas as pd
 
@@ -115,16 +118,39 @@ def decode_csv(body: bytes) -> InferenceInput:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequest(f"the CSV body is not UTF-8: {exc}") from None
+    n_rows = _count_csv_rows(text)
 
     def parse(schema: InputSchema) -> Features:
         strings = {c.name: str for c in schema.columns if c.dtype == "string"}
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=strings)
+            frame = pd.read_csv(io.StringIO(text), dtype=strings, index_col=False)
         except (ValueError, pd.errors.ParserError) as exc:
             raise InvalidRequest(f"malformed CSV: {exc}") from None
         return schema.from_pandas(frame)
 
-    return InferenceInput(parse)
+    return InferenceInput(parse, n_rows=n_rows)
+
+
+def _count_csv_rows(text: str) -> int:
+    """Data rows (blank lines skipped, as pandas does); ``InvalidInput`` for a row of another width."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InvalidRequest("the CSV body has no header line; send the column names first")
+        n_rows = 0
+        for fields in reader:
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                problem = f"{len(fields)} fields where the header has {len(header)}"
+                raise InvalidInput(
+                    f"CSV row {n_rows}: {problem}", details=[{"row": n_rows, "column": None, "problem": problem}]
+                )
+            n_rows += 1
+    except csv.Error as exc:
+        raise InvalidRequest(f"malformed CSV: {exc}") from None
+    return n_rows
 
 
 def answer(prediction: Prediction) -> bytes:
