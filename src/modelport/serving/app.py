@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelport.errors import ModelportError
 from modelport.inference import Node, request_id_var
 from modelport.serving.auth import Authenticator, is_loopback
 from modelport.serving.context import ServingContext
+from modelport.serving.docs_api import docs_router, openapi_document
 from modelport.serving.middleware import RequestIdMiddleware
 from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
@@ -87,6 +90,8 @@ def create_app(
         summary="Registry models served: the seed /predict API, MLflow /invocations, Open Inference V2.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # served by docs_router with vendored assets (no CDN)
+        redoc_url=None,
     )
 
     async def on_modelport_error(request: Request, exc: Exception) -> Response:
@@ -102,6 +107,8 @@ def create_app(
         metrics.errors.labels(code).inc()
         body = error_body(code, str(exc.detail), request_id_var.get(), path=request.url.path)
         headers = {**(exc.headers or {}), ERROR_CODE_HEADER: code}
+        if exc.status_code == 405:  # Starlette names the methods of the first route matching the path only
+            headers["allow"] = ", ".join(_allowed_methods(app, request.url.path))
         return Response(body, status_code=exc.status_code, media_type="application/json", headers=headers)
 
     app.add_exception_handler(ModelportError, on_modelport_error)
@@ -124,9 +131,19 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
         )
+    app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))
+    app.openapi = functools.partial(openapi_document, app)  # type: ignore[method-assign]
     app.add_middleware(RequestIdMiddleware, on_error=lambda code: metrics.errors.labels(code).inc())
     app.state.serving = ctx
     return app
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        if isinstance(route, APIRoute) and route.path_regex.match(path):
+            methods |= route.methods or set()
+    return sorted(methods)
 
 
 def _version() -> str:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest, NotReady
-from modelport.inference.codecs.v2 import decode_request, encode_outputs, model_metadata
+from modelport.inference.codecs.v2 import DATATYPES, decode_request, encode_outputs, model_metadata
 from modelport.serving._json import json_response
-from modelport.serving._openapi import request_body
+from modelport.serving._openapi import PREDICT, errors, request_body
 from modelport.serving.context import version_headers
 
 if TYPE_CHECKING:
@@ -22,9 +22,32 @@ if TYPE_CHECKING:
 
 __all__ = ["v2_router"]
 
-_INFER_BODY = request_body(
+_MODEL_ERRORS = errors(401, 403, 404, 503, v2=True)
+_INFER_ERRORS = errors(400, 401, 403, 404, 408, 413, 415, 422, 503, v2=True)
+_INFER_BODY = PREDICT | request_body(
     application_json=(
-        {"type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}},
+        {
+            "type": "object",
+            "required": ["inputs"],
+            "properties": {
+                "id": {"type": "string"},
+                "inputs": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "shape", "datatype", "data"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}},
+                            "datatype": {"enum": list(DATATYPES)},
+                            "data": {"type": "array", "minItems": 1},
+                        },
+                    },
+                },
+                "outputs": {"type": "array", "items": {"type": "object", "required": ["name"]}},
+            },
+        },
         {"inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}]},
     )
 )
@@ -47,7 +70,7 @@ def v2_router(ctx: ServingContext) -> APIRouter:
     async def live() -> Response:
         return json_response({"live": True})
 
-    @router.get("/health/ready", summary="Every deployment has a model loaded")
+    @router.get("/health/ready", summary="Every deployment has a model loaded", responses=errors(503, v2=True))
     async def ready() -> Response:
         if not plane.ready:
             raise NotReady("not every deployment has a model version loaded")
@@ -82,29 +105,46 @@ def v2_router(ctx: ServingContext) -> APIRouter:
             doc["id"] = v2.id
         return json_response(doc, headers=version_headers(prediction))
 
-    @router.get("/models/{name}", summary="Model metadata (the active version)")
+    @router.get(
+        "/models/{name}", summary="Model metadata (the active version)", openapi_extra=PREDICT, responses=_MODEL_ERRORS
+    )
     async def model(name: str, request: Request) -> Response:
         return await metadata(request, name, None)
 
-    @router.get("/models/{name}/versions/{version}", summary="Metadata of one version")
+    @router.get(
+        "/models/{name}/versions/{version}",
+        summary="Metadata of one version",
+        openapi_extra=PREDICT,
+        responses=_MODEL_ERRORS,
+    )
     async def model_version(name: str, version: str, request: Request) -> Response:
         return await metadata(request, name, version)
 
-    @router.get("/models/{name}/ready", summary="The active version is loaded")
+    @router.get(
+        "/models/{name}/ready", summary="The active version is loaded", openapi_extra=PREDICT, responses=_MODEL_ERRORS
+    )
     async def ready_model(name: str, request: Request) -> Response:
         return await model_ready(request, name, None)
 
-    @router.get("/models/{name}/versions/{version}/ready", summary="That version is loaded")
+    @router.get(
+        "/models/{name}/versions/{version}/ready",
+        summary="That version is loaded",
+        openapi_extra=PREDICT,
+        responses=_MODEL_ERRORS,
+    )
     async def ready_version(name: str, version: str, request: Request) -> Response:
         return await model_ready(request, name, version)
 
-    @router.post("/models/{name}/infer", summary="Predict with the active version", openapi_extra=_INFER_BODY)
+    @router.post(
+        "/models/{name}/infer", summary="Predict with the active version", openapi_extra=_INFER_BODY,
+        responses=_INFER_ERRORS,
+    )  # fmt: skip
     async def infer_active(name: str, request: Request) -> Response:
         return await infer(request, name, None)
 
     @router.post(
         "/models/{name}/versions/{version}/infer", summary="Predict with a pinned version",
-        openapi_extra=_INFER_BODY,
+        openapi_extra=_INFER_BODY, responses=_INFER_ERRORS,
     )  # fmt: skip
     async def infer_version(name: str, version: str, request: Request) -> Response:
         return await infer(request, name, version)
