@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from modelport.errors import ModelportError
 from modelport.inference import Node, request_id_var
@@ -108,6 +108,7 @@ def create_app(
         body = error_body(code, str(exc.detail), request_id_var.get(), path=request.url.path)
         headers = {**(exc.headers or {}), ERROR_CODE_HEADER: code}
         if exc.status_code == 405:  # Starlette names the methods of the first route matching the path only
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
             headers["allow"] = ", ".join(_allowed_methods(app, request.url.path))
         return Response(body, status_code=exc.status_code, media_type="application/json", headers=headers)
 
@@ -139,11 +140,12 @@ def create_app(
 
 
 def _allowed_methods(app: FastAPI, path: str) -> list[str]:
-    methods: set[str] = set()
-    for route in app.router.routes:
-        if isinstance(route, APIRoute) and route.path_regex.match(path):
-            methods |= route.methods or set()
-    return sorted(methods)
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {"type": "http", "path": path, "root_path": "", "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _version() -> str:
