@@ -23,6 +23,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from modelport.errors import BackendError
+from modelport.state.engine import one_line, shown_url
+
 __all__ = ["HEAD_LOCK_ID", "VERSION_TABLE", "upgrade_to_head"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
@@ -135,7 +138,15 @@ def upgrade_to_head(engine: sa.Engine) -> None:
         if current_revision(engine) == head:  # another process did it while we waited
             return
         from alembic import command
+        from alembic.util.exc import CommandError
 
-        with engine.begin() as conn:
-            _adopt_legacy_version(conn)
-            command.upgrade(_config(conn), "head")
+        try:
+            with engine.begin() as conn:
+                _adopt_legacy_version(conn)
+                command.upgrade(_config(conn), "head")
+        except (sa.exc.SQLAlchemyError, CommandError, BackendError) as exc:
+            # A driver error may already be a BackendError (see modelport.state.engine): name its cause.
+            cause = exc.__cause__ if isinstance(exc, BackendError) and exc.__cause__ is not None else exc
+            raise BackendError(
+                f"cannot upgrade the state store at {shown_url(engine)} to revision {head}: {one_line(cause)}"
+            ) from exc

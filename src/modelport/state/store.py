@@ -12,7 +12,6 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, No
 from modelport.settings import Settings
 from modelport.state import keys, tables
 from modelport.state._time import aware, utcnow
+from modelport.state.engine import make_engine, sqlite_path
 from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -62,29 +62,6 @@ def _api_key(row: sa.Row[Any]) -> ApiKey:
         created=_aware(row.created),
         revoked=_aware(row.revoked) if row.revoked else None,
     )
-
-
-def _make_engine(url: str) -> sa.Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Take transaction control away from pysqlite so BEGIN IMMEDIATE works (SQLAlchemy docs recipe).
-            dbapi_conn.isolation_level = None
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
-            dbapi_conn.execute("PRAGMA busy_timeout=30000")
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: sa.Connection) -> None:
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
 
 
 class StateTransaction:
@@ -176,16 +153,27 @@ class StateStore:
 
     @classmethod
     def open(cls, settings: Settings) -> StateStore:
+        """The store ``settings`` name. It may share a PostgreSQL database with the registry, not a SQLite file."""
+        state, registry = sqlite_path(settings.resolved_state_uri), sqlite_path(settings.resolved_registry_uri)
+        if state is not None and state == registry:
+            # NB: SQLite has one writer at a time, and a promote writes to MLflow while it holds the
+            # state store's write lock (that lock is what serializes racing promotes): MLflow would wait
+            # for a lock its own caller holds, then fail with "database is locked".
+            raise BackendError(
+                f"the registry and the state store cannot share the SQLite file {state}: "
+                "give MODELPORT_STATE_URI a file of its own (or put both in one PostgreSQL database)"
+            )
         return cls.from_url(settings.resolved_state_uri)
 
     @classmethod
     def from_url(cls, url: str) -> StateStore:
-        engine = _make_engine(url)
+        """Open (and, when it lags, migrate) the store at ``url``; any failure is a ``BackendError``."""
+        engine = make_engine(url)
         try:
             upgrade_to_head(engine)
-        except sa.exc.OperationalError as exc:
+        except BaseException:
             engine.dispose()
-            raise BackendError(f"cannot open the state store at {engine.url!r}: {exc.orig}") from exc
+            raise
         return cls(engine)
 
     @cached_property
