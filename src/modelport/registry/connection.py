@@ -16,6 +16,7 @@ Messages are masked (:func:`modelport.urls.mask_urls_in`): a driver may quote th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,8 +44,10 @@ def _probe(uri: str) -> None:
     if scheme in ("http", "https"):
         import requests
 
-        # Any answer, even 401 or 404, means a server is there; only no answer at all fails here.
-        requests.get(f"{uri.rstrip('/')}/health", timeout=_PROBE_TIMEOUT_S)
+        # Any answer, even 401 or 404, means a server is there; only no answer at all fails here. A
+        # certificate we cannot verify is an answer too: trusting it is for MLflow's own settings.
+        with contextlib.suppress(requests.exceptions.SSLError):
+            requests.get(f"{uri.rstrip('/')}/health", timeout=_PROBE_TIMEOUT_S)
     elif scheme.partition("+")[0] in _DATABASES:
         import sqlalchemy
 
