@@ -24,6 +24,7 @@ from modelport.registry.versions import version_info
 from modelport.settings import Settings
 from modelport.state import StateStore
 from modelport.types import HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
+from modelport.urls import mask_urls_in
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -80,7 +81,7 @@ class Registry:
         except MlflowException as exc:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise ModelNotFound(f"no registered model named {name!r} (see `modelport models`)") from exc
-            raise BackendError(f"registry error: {exc.message}") from exc
+            raise BackendError(f"registry error: {mask_urls_in(str(exc.message))}") from exc
 
     def list_models(self) -> list[ModelSummary]:
         models: list[ModelSummary] = []
