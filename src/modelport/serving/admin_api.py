@@ -46,8 +46,8 @@ def _field(body: dict[str, Any], name: str, kind: type, default: Any = ...) -> A
     return value
 
 
-class _Admin(Protocol):
-    """A result the admin API returns: every value handed back has the ``--json`` shape in ``to_dict``."""
+class _Result(Protocol):
+    """What an admin operation or view returns: a typed value whose ``to_dict`` is the ``--json`` shape."""
 
     def to_dict(self) -> dict[str, Any]: ...
 
@@ -69,7 +69,7 @@ def admin_router(ctx: ServingContext, store: StateStore, registry: Registry) -> 
             raise InvalidRequest("the body must be a JSON object")
         return rollouts, body
 
-    async def run(work: Callable[[], _Admin | Sequence[_Admin]]) -> Response:
+    async def run(work: Callable[[], _Result | Sequence[_Result]]) -> Response:
         result = await asyncio.to_thread(work)
         if isinstance(result, Sequence):
             return json_response([r.to_dict() for r in result])
@@ -120,7 +120,7 @@ def admin_router(ctx: ServingContext, store: StateStore, registry: Registry) -> 
     async def operation(name: str, operation: str, request: Request) -> Response:
         rollouts, b = await admin(request)
         reason = b.get("reason")
-        ops: dict[str, Callable[[], _Admin]] = {
+        ops: dict[str, Callable[[], _Result]] = {
             "switch": lambda: rollouts.switch(name, reason=reason),
             "promote": lambda: rollouts.promote(name, reason=reason),
             "abort": lambda: rollouts.abort(name, reason=reason),
@@ -134,7 +134,7 @@ def admin_router(ctx: ServingContext, store: StateStore, registry: Registry) -> 
     async def view(name: str, view: str, request: Request) -> Response:
         rollouts, _ = await admin(request)
         mde = request.query_params.get("mde")
-        views: dict[str, Callable[[], _Admin | Sequence[_Admin]]] = {
+        views: dict[str, Callable[[], _Result | Sequence[_Result]]] = {
             "status": lambda: rollout_status(rollouts, name),
             "history": lambda: deployment_history(rollouts, name),
             "ab-report": lambda: ab_report(rollouts, name, mde=float(mde) if mde else None),
