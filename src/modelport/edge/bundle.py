@@ -30,7 +30,7 @@ from modelport.edge.parity import ParityFigures, measure_latency
 from modelport.edge.quantize import quantize
 from modelport.edge.runner import GOLDEN, MANIFEST, Runner, file_digests
 from modelport.edge.signing import SIGNATURE_FILE, sign_manifest
-from modelport.errors import AlreadyExists, ParityFailed
+from modelport.errors import AlreadyExists, InvalidRequest, ParityFailed
 from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.tensor_export import TensorExport, export_tensor_onnx
 from modelport.types import SAMPLE_FILENAME
@@ -73,6 +73,8 @@ class ExportResult:
 def export_bundle(request: ExportRequest) -> ExportResult:
     """Convert, optionally quantize, check, and write the bundle; :class:`ParityFailed` when it misses."""
     out = request.out
+    if request.calibrate and request.quantization is not Quantization.INT8:
+        raise InvalidRequest("--calibrate applies to --quantize int8 only")
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not request.overwrite:
         raise AlreadyExists(f"{out} exists and is not empty (--overwrite to replace it)")
     exported = export_tensor_onnx(request.model_dir)
@@ -126,7 +128,7 @@ def _assemble(request: ExportRequest, exported: TensorExport, graph: bytes, root
             "onnx_fp32": len(exported.onnx),
             "bundle_model": (root / model_file).stat().st_size,
         },
-        quantization=request.quantization.value,
+        quantization=_method(request, exported.sample.n_rows),
     )
     if not parity.passed and not request.force:
         raise ParityFailed(
@@ -174,11 +176,23 @@ def _manifest(
         ir_version=int(proto.ir_version),
         min_onnxruntime=minimum,
         quantization=request.quantization,
+        quantization_method=None
+        if request.quantization is Quantization.NONE
+        else _method(request, exported.sample.n_rows),
         tolerances=tolerances,
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         modelport_version=__version__,
         files=file_digests(root, files),
     )
+
+
+def _method(request: ExportRequest, sample_rows: int) -> str:
+    if request.quantization is Quantization.FP16:
+        return "fp16: weights stored in half precision, float32 inputs, outputs and arithmetic"
+    if request.quantization is Quantization.INT8:
+        how = f"static (QDQ), calibrated on {sample_rows} sample rows" if request.calibrate else "dynamic"
+        return f"int8: MatMul/Gemm weights, {how}"
+    return "none"
 
 
 def _write_model(graph: bytes, model_format: ModelFormat, path: Path) -> None:

@@ -117,7 +117,7 @@ class ParityFigures:
             lines.append(f"| label agreement | {data['label_agreement']:.4f} | ≥ {tol.min_label_agreement} |")
         for output, spread in data["outputs"].items():
             regression = "max_rel_diff" in spread  # regressors are judged on the relative difference only
-            limits = ("-", "-") if regression else (f"≤ {tol.max_abs_diff}", f"≤ {tol.max_mean_abs_diff}")
+            limits = ("-", "-") if regression else (_limit(tol.max_abs_diff), _limit(tol.max_mean_abs_diff))
             lines.append(f"| {output}: max abs diff | {spread['max_abs_diff']:.3e} | {limits[0]} |")
             lines.append(f"| {output}: mean abs diff | {spread['mean_abs_diff']:.3e} | {limits[1]} |")
             if regression:
@@ -135,3 +135,7 @@ class ParityFigures:
         if self.comparison.failures:
             lines += ["", "Failures:", *(f"- {failure}" for failure in self.comparison.failures)]
         return "\n".join(lines) + "\n"
+
+
+def _limit(value: float | None) -> str:
+    return "-" if value is None else f"≤ {value}"

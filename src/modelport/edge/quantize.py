@@ -71,9 +71,9 @@ def _fp16_weights(model: Any, weights: set[str]) -> bytes:
         values = numpy_helper.to_array(initializer)
         if values.size < _SMALLEST_WEIGHT:
             continue
-        half_name = f"{initializer.name}_fp16"
-        initializer.CopyFrom(numpy_helper.from_array(values.astype(np.float16), half_name))
-        casts.append(helper.make_node("Cast", [half_name], [initializer.name], to=TensorProto.FLOAT))
+        name = initializer.name
+        initializer.CopyFrom(numpy_helper.from_array(values.astype(np.float16), f"{name}_fp16"))
+        casts.append(helper.make_node("Cast", [f"{name}_fp16"], [name], to=TensorProto.FLOAT))
     nodes = [*casts, *model.graph.node]
     del model.graph.node[:]
     model.graph.node.extend(nodes)
