@@ -21,6 +21,9 @@ from modelport.runtime import Features, PredictionResult
 __all__ = ["ParityFigures", "measure_latency"]
 
 _REPEATS = {1: 200, 256: 20}
+_BUDGET_S = 0.5
+"""Per figure: a slow original model (or a busy machine) gets fewer repeats, never a slow export."""
+_MIN_REPEATS = 5
 
 
 def measure_latency(predict: Callable[[Features], Any], sample: Features) -> dict[str, dict[str, float]]:
@@ -30,8 +33,9 @@ def measure_latency(predict: Callable[[Features], Any], sample: Features) -> dic
     for batch, repeats in _REPEATS.items():
         rows = wide.slice(0, batch)
         predict(rows)  # first call pays one-time setup
-        times = []
-        for _ in range(repeats):
+        times: list[float] = []
+        deadline = time.perf_counter() + _BUDGET_S
+        while len(times) < repeats and (len(times) < _MIN_REPEATS or time.perf_counter() < deadline):
             start = time.perf_counter()
             predict(rows)
             times.append((time.perf_counter() - start) * 1000)

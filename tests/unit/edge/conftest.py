@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from threadpoolctl import threadpool_limits
 
 from modelport.demo import FEATURES, TARGET
 from modelport.demo.dataset import make_credit_data
@@ -52,13 +54,15 @@ def models(tmp_path_factory: pytest.TempPathFactory, credit: tuple[pd.DataFrame,
     """logistic, boosting, mlp, mlp_raw (unscaled inputs), all on the credit data; regressor; mixed (strings)."""
     x, y = credit
     root = tmp_path_factory.mktemp("edge-models")
-    with warnings.catch_warnings():
+    # One thread: OpenMP/BLAS spinning on a machine busy with other work turns seconds into minutes.
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore", ConvergenceWarning)  # a few epochs make a fine MLP for these tests
         mlp = make_pipeline(StandardScaler(), MLPClassifier((64, 64), max_iter=80, random_state=0)).fit(x, y)
         mlp_raw = MLPClassifier((64, 64), max_iter=80, random_state=0).fit(x, y)
+        boosting = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
     built = {
         "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y),
-        "boosting": HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y),
+        "boosting": boosting,
         "mlp": mlp,
         "mlp_raw": mlp_raw,
     }
@@ -91,3 +95,29 @@ def export(models: dict[str, Path], tmp_path: Path) -> Export:
         return export_bundle(ExportRequest(models[model], out, model, 1, alias="production", **options))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def pristine(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """``pristine(model)`` -> a bundle exported once per session with default options; never modify it."""
+    root = tmp_path_factory.mktemp("pristine")
+    done: dict[str, Path] = {}
+
+    def get(model: str) -> Path:
+        if model not in done:
+            done[model] = export_bundle(ExportRequest(models[model], root / model, model, 3)).out
+        return done[model]
+
+    return get
+
+
+@pytest.fixture
+def bundle(pristine: Callable[[str], Path], tmp_path: Path) -> Callable[[str], Path]:
+    """``bundle(model)`` -> a fresh copy of the pristine bundle of ``model``, free to change."""
+
+    def copy(model: str) -> Path:
+        target = tmp_path / f"copy-{model}"
+        shutil.copytree(pristine(model), target)
+        return target
+
+    return copy

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,9 @@ from modelport.errors import BundleInvalid, InvalidRequest
 from tests.unit.edge.conftest import Export
 
 
-@pytest.fixture(scope="module")
-def bundle(models: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from modelport.edge import ExportRequest, export_bundle
-
-    out = tmp_path_factory.mktemp("verify") / "bundle"
-    export_bundle(ExportRequest(models["logistic"], out, "logistic", 3))
-    return out
+@pytest.fixture
+def bundle(pristine: Callable[[str], Path]) -> Path:
+    return pristine("logistic")
 
 
 @pytest.fixture
