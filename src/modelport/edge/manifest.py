@@ -27,7 +27,7 @@ FORMAT_VERSION = 1
 # (onnxruntime's compatibility table). Anything newer than the table needs the running release.
 _ORT_FOR_OPSET = {15: "1.10", 16: "1.11", 17: "1.12", 18: "1.14", 19: "1.15", 20: "1.17", 21: "1.18"}
 _ORT_FOR_ML_OPSET = {2: "1.10", 3: "1.12", 4: "1.17"}
-_ORT_FOR_IR = {8: "1.10", 9: "1.15", 10: "1.17"}
+_ORT_FOR_IR = {8: "1.10", 9: "1.15", 10: "1.18"}
 
 
 class Quantization(StrEnum):

@@ -74,6 +74,7 @@ class Runner:
 
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads  # 0: onnxruntime's default, every core
+        options.log_severity_level = 3  # errors only: converters' loose output shapes make ORT warn per call
         model = str(root / self.manifest["model_file"])
         try:
             self.session = ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])

@@ -12,6 +12,7 @@ import mlflow.sklearn
 import numpy as np
 import pandas as pd
 import pytest
+from lightgbm import LGBMClassifier
 from mlflow.models import infer_signature
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -21,6 +22,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
+from xgboost import XGBClassifier
 
 from modelport.demo import FEATURES, TARGET
 from modelport.demo.dataset import make_credit_data
@@ -51,7 +53,8 @@ def credit() -> tuple[pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def models(tmp_path_factory: pytest.TempPathFactory, credit: tuple[pd.DataFrame, np.ndarray]) -> dict[str, Path]:
-    """logistic, boosting, mlp, mlp_raw (unscaled inputs), all on the credit data; regressor; mixed (strings)."""
+    """Classifiers on the credit data (logistic, boosting, mlp, mlp_raw with unscaled inputs, xgboost,
+    lightgbm), a regressor, and mixed (a string column)."""
     x, y = credit
     root = tmp_path_factory.mktemp("edge-models")
     # One thread: OpenMP/BLAS spinning on a machine busy with other work turns seconds into minutes.
@@ -60,11 +63,15 @@ def models(tmp_path_factory: pytest.TempPathFactory, credit: tuple[pd.DataFrame,
         mlp = make_pipeline(StandardScaler(), MLPClassifier((64, 64), max_iter=80, random_state=0)).fit(x, y)
         mlp_raw = MLPClassifier((64, 64), max_iter=80, random_state=0).fit(x, y)
         boosting = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
+        xgboost = XGBClassifier(n_estimators=20, max_depth=3, n_jobs=1).fit(x, y)
+        lightgbm = LGBMClassifier(n_estimators=20, n_jobs=1, verbose=-1).fit(x, y)
     built = {
         "logistic": make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(x, y),
         "boosting": boosting,
         "mlp": mlp,
         "mlp_raw": mlp_raw,
+        "xgboost": xgboost,
+        "lightgbm": lightgbm,
     }
     paths = {name: save(root / name, model, x, y) for name, model in built.items()}
     target = x["income"].to_numpy() * 0.1 + x["age"].to_numpy() * 3.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ from tests.unit.edge.conftest import Export
 BUNDLE_FILES = {"manifest.json", "model.onnx", "golden.json", "parity.json", "parity.md", "predict.py"}
 
 
-@pytest.mark.parametrize("model", ["logistic", "boosting", "mlp", "regressor", "mixed"])
+@pytest.mark.parametrize("model", ["logistic", "boosting", "mlp", "xgboost", "lightgbm", "regressor", "mixed"])
 def test_a_bundle_holds_its_files_with_their_hashes_and_reproduces_its_golden_vectors(
     export: Export, model: str
 ) -> None:
@@ -36,12 +37,15 @@ def test_a_bundle_holds_its_files_with_their_hashes_and_reproduces_its_golden_ve
     assert check.rows == json.loads((result.out / "parity.json").read_text())["rows"] > 0
 
 
-def test_classifier_outputs_are_plain_tensors_named_in_the_manifest(export: Export) -> None:
-    result = export("logistic")
+@pytest.mark.parametrize("model", ["logistic", "xgboost", "lightgbm"])
+def test_classifier_outputs_are_plain_tensors_named_in_the_manifest(
+    pristine: Callable[[str], Path], model: str
+) -> None:
+    out = pristine(model)
 
-    graph = onnx.load(str(result.out / "model.onnx")).graph
+    graph = onnx.load(str(out / "model.onnx")).graph
     assert all(o.type.HasField("tensor_type") for o in graph.output)  # no ZipMap sequence of maps
-    manifest = json.loads((result.out / "manifest.json").read_text())
+    manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["outputs"] == [
         {"name": o.name, "role": r} for o, r in zip(graph.output, ["prediction", "probabilities"], strict=True)
     ]
