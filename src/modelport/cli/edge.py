@@ -52,6 +52,10 @@ def export(
     sign: Annotated[Path | None, typer.Option("--sign", help="Ed25519 private key (PEM) to sign the manifest.")] = None,
     force: Annotated[bool, typer.Option(help="Write the bundle even if it misses its parity tolerances.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace a non-empty --out folder.")] = False,
+    web: Annotated[
+        Path | None,
+        typer.Option(help="An onnxruntime-web package folder: add web/, a page that reruns the golden vectors."),
+    ] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Write MODEL_REF as an edge bundle: model, manifest, golden vectors, parity report, predict.py."""
@@ -78,6 +82,7 @@ def export(
         force=force,
         sign_key=sign,
         overwrite=overwrite,
+        web=web,
     )
     result = export_bundle(request)
     entry = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from modelport import __version__
+from modelport.edge.browser import add_browser_example, web_package
 from modelport.edge.manifest import Manifest, ModelFormat, Quantization, Tolerances, min_onnxruntime
 from modelport.edge.parity import ParityFigures, measure_latency
 from modelport.edge.quantize import quantize
@@ -60,6 +61,8 @@ class ExportRequest:
     """Write the bundle even when it misses its tolerances (the parity report says so)."""
     sign_key: Path | None = None
     overwrite: bool = False
+    web: Path | None = None
+    """An onnxruntime-web package folder: vendor it with a page that reruns the golden vectors in a browser."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ def export_bundle(request: ExportRequest) -> ExportResult:
         raise InvalidRequest("--calibrate applies to --quantize int8 only")
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not request.overwrite:
         raise AlreadyExists(f"{out} exists and is not empty (--overwrite to replace it)")
+    if request.web is not None:
+        web_package(request.web)  # a wrong --web is said before minutes of conversion, not after
     exported = export_tensor_onnx(request.model_dir)
     calibration = _calibration(exported) if request.calibrate else []
     graph = quantize(exported.onnx, request.quantization, calibration)
@@ -140,7 +145,9 @@ def _assemble(request: ExportRequest, exported: TensorExport, graph: bytes, root
     (root / "parity.md").write_text(parity.to_markdown(title), encoding="utf-8")
     _write_json(root / GOLDEN, _golden(exported))
     (root / "predict.py").write_text(resources.files("modelport.edge").joinpath("runner.py").read_text("utf-8"))
-    manifest = _manifest(request, exported, proto, model_file, tolerances, root)
+    web_files, web_runtime = add_browser_example(root, request.web) if request.web is not None else ([], None)
+    manifest = _manifest(request, exported, proto, model_file, tolerances, root, web_files)
+    manifest = replace(manifest, onnxruntime_web=web_runtime)
     manifest_bytes = _write_json(root / MANIFEST, manifest.to_dict())
     if request.sign_key is not None:
         (root / SIGNATURE_FILE).write_text(sign_manifest(manifest_bytes, request.sign_key) + "\n")
@@ -151,7 +158,13 @@ def _assemble(request: ExportRequest, exported: TensorExport, graph: bytes, root
 
 
 def _manifest(
-    request: ExportRequest, exported: TensorExport, proto: Any, model_file: str, tolerances: Tolerances, root: Path
+    request: ExportRequest,
+    exported: TensorExport,
+    proto: Any,
+    model_file: str,
+    tolerances: Tolerances,
+    root: Path,
+    extra_files: list[str],
 ) -> Manifest:
     import onnxruntime
 
@@ -160,7 +173,8 @@ def _manifest(
     minimum = running if request.model_format is ModelFormat.ORT else min_onnxruntime(opsets, proto.ir_version, running)
     roles = ["prediction", "probabilities"] if exported.predicts_probabilities else ["prediction"]
     outputs = tuple(zip((o.name for o in proto.graph.output), roles, strict=False))
-    files = [model_file, GOLDEN, "parity.json", "parity.md", "predict.py"]
+    graph_inputs = tuple((i.name, _onnx_type(i), len(i.type.tensor_type.shape.dim)) for i in proto.graph.input)
+    files = [model_file, GOLDEN, "parity.json", "parity.md", "predict.py", *extra_files]
     return Manifest(
         name=request.name,
         version=request.version,
@@ -169,6 +183,7 @@ def _manifest(
         model_file=model_file,
         model_format=request.model_format,
         inputs=exported.schema.columns,
+        graph_inputs=graph_inputs,
         outputs=outputs,
         classes=exported.classes,
         model_type=exported.model_type,
@@ -193,6 +208,16 @@ def _method(request: ExportRequest, sample_rows: int) -> str:
         how = f"static (QDQ), calibrated on {sample_rows} sample rows" if request.calibrate else "dynamic"
         return f"int8: MatMul/Gemm weights, {how}"
     return "none"
+
+
+def _onnx_type(value: Any) -> str:
+    """``tensor(float)``, ``tensor(int64)``, …: the type names onnxruntime reports for inputs."""
+    from onnx import helper
+
+    name = helper.tensor_dtype_to_np_dtype(value.type.tensor_type.elem_type).name
+    return {"float32": "tensor(float)", "float64": "tensor(double)", "object": "tensor(string)"}.get(
+        name, f"tensor({name})"
+    )
 
 
 def _write_model(graph: bytes, model_format: ModelFormat, path: Path) -> None:

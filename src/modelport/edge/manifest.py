@@ -99,6 +99,8 @@ class Manifest:
     model_file: str
     model_format: ModelFormat
     inputs: tuple[ColumnSpec, ...]
+    graph_inputs: tuple[tuple[str, str, int], ...]
+    """(name, ONNX type, rank) of each graph input: one matrix, or one tensor per column."""
     outputs: tuple[tuple[str, str], ...]
     """(name, role) of each graph output read: role ``prediction`` or ``probabilities``."""
     classes: tuple[Any, ...] | None
@@ -113,6 +115,8 @@ class Manifest:
     created: str
     modelport_version: str
     files: dict[str, str] = field(default_factory=dict)
+    onnxruntime_web: str | None = None
+    """The vendored onnxruntime-web version when the bundle has the browser example."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +126,7 @@ class Manifest:
             "model_file": self.model_file,
             "model_format": self.model_format.value,
             "inputs": [{"name": c.name, "type": c.dtype, "required": c.required} for c in self.inputs],
+            "graph_inputs": [{"name": name, "type": kind, "rank": rank} for name, kind, rank in self.graph_inputs],
             "outputs": [{"name": name, "role": role} for name, role in self.outputs],
             "task": "regression" if self.classes is None else "classification",
             "classes": None if self.classes is None else list(self.classes),
@@ -133,5 +138,6 @@ class Manifest:
             "tolerances": self.tolerances.to_dict(),
             "created": self.created,
             "modelport_version": self.modelport_version,
+            "onnxruntime_web": self.onnxruntime_web,
             "files": {name: {"sha256": digest} for name, digest in sorted(self.files.items())},
         }
