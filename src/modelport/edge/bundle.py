@@ -146,8 +146,9 @@ def _assemble(request: ExportRequest, exported: TensorExport, graph: bytes, root
     _write_json(root / GOLDEN, _golden(exported))
     (root / "predict.py").write_text(resources.files("modelport.edge").joinpath("runner.py").read_text("utf-8"))
     web_files, web_runtime = add_browser_example(root, request.web) if request.web is not None else ([], None)
-    manifest = _manifest(request, exported, proto, model_file, tolerances, root, web_files)
-    manifest = replace(manifest, onnxruntime_web=web_runtime)
+    manifest = replace(
+        _manifest(request, exported, proto, model_file, tolerances, root, web_files), onnxruntime_web=web_runtime
+    )
     manifest_bytes = _write_json(root / MANIFEST, manifest.to_dict())
     if request.sign_key is not None:
         (root / SIGNATURE_FILE).write_text(sign_manifest(manifest_bytes, request.sign_key) + "\n")

@@ -2,7 +2,7 @@
 
 This file is copied into every bundle as ``predict.py``; it must never import modelport (the device
 has none) and it is also what ``modelport edge verify`` runs, so a bundle is checked by exactly the
-code that will serve it.
+code that will serve it. One file by design, longer than a module here usually is: it travels alone.
 
     python predict.py INPUT.csv|INPUT.jsonl    one JSON object per row: prediction (+ probabilities)
     python predict.py --self-test              rerun the golden vectors against the manifest's tolerances

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import mlflow.sklearn
 import numpy as np
 import onnx
+import pandas as pd
 import pytest
 
-from modelport.edge import ModelFormat, Quantization
+from modelport.edge import ExportRequest, ModelFormat, Quantization, export_bundle
 from modelport.edge.runner import Runner
 from modelport.errors import AlreadyExists, InvalidRequest, InvalidSource
 from tests.unit.edge.conftest import Export
@@ -71,14 +74,11 @@ def test_the_parity_report_has_differences_latency_and_sizes(export: Export) -> 
     assert "**passed**" in (result.out / "parity.md").read_text()
 
 
-def test_golden_vectors_hold_the_original_models_outputs(export: Export, models: dict[str, Path]) -> None:
-    import mlflow.sklearn
-
-    result = export("mixed")
-
-    golden = json.loads((result.out / "golden.json").read_text())
+def test_golden_vectors_hold_the_original_models_outputs(
+    pristine: Callable[[str], Path], models: dict[str, Path]
+) -> None:
+    golden = json.loads((pristine("mixed") / "golden.json").read_text())
     original = mlflow.sklearn.load_model(str(models["mixed"]))
-    import pandas as pd
 
     frame = pd.DataFrame(golden["rows"], columns=golden["columns"])
     assert golden["expected"]["predictions"] == original.predict(frame).tolist()
@@ -112,14 +112,11 @@ def test_calibrate_without_int8_is_refused(export: Export) -> None:
         export("mlp", quantization=Quantization.FP16, calibrate=True)
 
 
-def test_a_model_without_sample_rows_is_not_exported(export: Export, models: dict[str, Path], tmp_path: Path) -> None:
-    import shutil
-
+def test_a_model_without_sample_rows_is_not_exported(models: dict[str, Path], tmp_path: Path) -> None:
     bare = tmp_path / "bare"
     shutil.copytree(models["logistic"], bare)
     (bare / "modelport_sample.parquet").unlink()
-    models_copy = {**models, "bare": bare}
-    from modelport.edge import ExportRequest, export_bundle
 
     with pytest.raises(InvalidSource, match="no sample rows"):
-        export_bundle(ExportRequest(models_copy["bare"], tmp_path / "out", "bare", 1))
+        export_bundle(ExportRequest(bare, tmp_path / "out", "bare", 1))
+    assert not (tmp_path / "out").exists()
