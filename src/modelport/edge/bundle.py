@@ -80,8 +80,11 @@ def export_bundle(request: ExportRequest) -> ExportResult:
         raise InvalidRequest("--calibrate applies to --quantize int8 only")
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not request.overwrite:
         raise AlreadyExists(f"{out} exists and is not empty (--overwrite to replace it)")
+    # A wrong --web or --sign is said before minutes of conversion, not after.
     if request.web is not None:
-        web_package(request.web)  # a wrong --web is said before minutes of conversion, not after
+        web_package(request.web)
+    if request.sign_key is not None:
+        sign_manifest(b"", request.sign_key)
     exported = export_tensor_onnx(request.model_dir)
     calibration = _calibration(exported) if request.calibrate else []
     graph = quantize(exported.onnx, request.quantization, calibration)
