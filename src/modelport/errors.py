@@ -18,12 +18,15 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── InvalidAlias
     │   ├── InvalidInput              rows that violate a model's signature (carries details)
     │   ├── UnsupportedMediaType
-    │   └── PayloadTooLarge
+    │   ├── PayloadTooLarge
+    │   ├── QuantizationUnsupported   a graph with no weights onnxruntime can quantize
+    │   └── BundleInvalid             an edge bundle that fails verification (hash, signature, golden vectors)
     ├── Conflict                      (exit 4)
     │   ├── VersionInUse              delete of a version an alias points at
     │   ├── NothingToRollBack
     │   ├── AlreadyExists
-    │   └── RolloutConflict
+    │   ├── RolloutConflict
+    │   └── ParityFailed              an export whose outputs miss the original model's by more than allowed
     ├── AuthError                     (exit 5)
     │   ├── Unauthorized              no or unknown credentials
     │   └── Forbidden                 credentials without the needed scope
@@ -41,6 +44,7 @@ __all__ = [
     "AlreadyExists",
     "AuthError",
     "BackendError",
+    "BundleInvalid",
     "Conflict",
     "DeploymentNotFound",
     "Forbidden",
@@ -55,7 +59,9 @@ __all__ = [
     "NotFound",
     "NotReady",
     "NothingToRollBack",
+    "ParityFailed",
     "PayloadTooLarge",
+    "QuantizationUnsupported",
     "RolloutConflict",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -138,6 +144,14 @@ class PayloadTooLarge(InvalidRequest):
     code = "payload_too_large"
 
 
+class QuantizationUnsupported(InvalidRequest):
+    code = "quantization_unsupported"
+
+
+class BundleInvalid(InvalidRequest):
+    code = "bundle_invalid"
+
+
 class Conflict(ModelportError):
     code = "conflict"
     exit_code = 4
@@ -157,6 +171,10 @@ class AlreadyExists(Conflict):
 
 class RolloutConflict(Conflict):
     code = "rollout_conflict"
+
+
+class ParityFailed(Conflict):
+    code = "parity_failed"
 
 
 class AuthError(ModelportError):

@@ -26,7 +26,7 @@ __all__ = [
 # The rows kept with every registered version (parity checks, warm-up), beside its MLmodel file.
 SAMPLE_FILENAME = "modelport_sample.parquet"
 
-HistoryAction = Literal["register", "promote", "rollback", "delete"]
+HistoryAction = Literal["register", "promote", "rollback", "delete", "export"]
 
 
 @dataclass(frozen=True, slots=True)
