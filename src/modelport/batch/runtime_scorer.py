@@ -8,20 +8,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from modelport.batch.scorer import Rejection, Scores
+from modelport.batch.scorer import Scores
+from modelport.model_format import ARROW_TYPES
 from modelport.runtime import LoadedModel, load_model
 
 __all__ = ["RuntimeScorer"]
-
-# MLflow column types (as the runtime's ColumnSpec names them) -> the Arrow type batch input is cast to.
-_ARROW_TYPES = {
-    "double": pa.float64(),
-    "float": pa.float32(),
-    "long": pa.int64(),
-    "integer": pa.int32(),
-    "boolean": pa.bool_(),
-    "string": pa.string(),
-}
 
 
 class RuntimeScorer:
@@ -29,7 +20,7 @@ class RuntimeScorer:
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
-        self._types = {column.name: _ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
+        self._types = {column.name: ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
 
     @classmethod
     def from_model_dir(
@@ -60,5 +51,4 @@ class RuntimeScorer:
         present = [name for name in self._types if name in batch.schema.names]
         features, errors = self.loaded.schema.from_arrow(batch.select(present))
         result = self.loaded.predictor.predict(features)
-        rejected = [Rejection(error.row, error.column, error.problem) for error in errors]
-        return Scores(result.predictions, result.probabilities, rejected)
+        return Scores(result.predictions, result.probabilities, errors)

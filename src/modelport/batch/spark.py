@@ -27,6 +27,7 @@ from modelport.batch.scorer import ModelInfo
 from modelport.batch.source import InputFormat, discover_inputs
 from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
+from modelport.model_format import BadRow
 
 __all__ = ["score_with_spark", "spark_session"]
 
@@ -95,7 +96,7 @@ def score_with_spark(
         shutil.rmtree(work, ignore_errors=True)
         raise InvalidInput(
             f"{first[_FILE]}: {first[_REASON]} (--strict stops at the first bad row)",
-            details=[{"row": None, "column": first[_COLUMN], "problem": first[_REASON]}],
+            details=[BadRow(None, first[_COLUMN], first[_REASON])],
         )
     rejected_path = job.rejected_path
     shutil.rmtree(rejected_path, ignore_errors=True)

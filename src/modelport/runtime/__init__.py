@@ -11,7 +11,7 @@ from modelport.runtime.loader import SAMPLE_FILE, LoadedModel, load_model
 from modelport.runtime.parity import ParityReport, check_parity
 from modelport.runtime.predictor import ClassifierPredictor, Predictor
 from modelport.runtime.result import PredictionResult
-from modelport.runtime.schema import ColumnSpec, InputSchema, RowError
+from modelport.runtime.schema import ColumnSpec, InputSchema
 
 __all__ = [
     "SAMPLE_FILE",
@@ -24,7 +24,6 @@ __all__ = [
     "ParityReport",
     "PredictionResult",
     "Predictor",
-    "RowError",
     "check_parity",
     "load_model",
 ]

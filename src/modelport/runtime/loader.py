@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
+from modelport.model_format import onnx_predicts_probabilities, read_mlmodel
 from modelport.runtime.cache import ConversionCache, model_key
 from modelport.runtime.conversion import ConversionFailed, convert, plans_for
 from modelport.runtime.features import Features
-from modelport.runtime.mlmodel import read_mlmodel
 from modelport.runtime.native import NativePredictor, PyfuncPredictor
 from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.parity import ParityReport, check_parity
@@ -252,8 +252,5 @@ def _load_onnx_flavor(model_dir: Path, conf: dict[str, Any], threads: int, origi
         session = new_session(str(path), threads)
     except Exception as exc:
         raise InvalidSource(f"cannot load ONNX model {path}: {exc}") from exc
-    outputs = session.get_outputs()
-    # Classifier convention: labels first, then an n x n_classes probability tensor.
-    with_probabilities = len(outputs) >= 2 and outputs[1].type in ("tensor(float)", "tensor(double)")
-    predictor = OnnxPredictor(session, origin.schema.names, probabilities=with_probabilities)
+    predictor = OnnxPredictor(session, origin.schema.names, probabilities=onnx_predicts_probabilities(session))
     return origin.loaded(predictor, "onnx", None)
