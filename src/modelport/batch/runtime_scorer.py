@@ -10,7 +10,7 @@ import pyarrow as pa
 
 from modelport.batch.scorer import Scores
 from modelport.model_format import ARROW_TYPES
-from modelport.runtime import LoadedModel, load_model
+from modelport.runtime import LoadedModel, VersionLoader
 
 __all__ = ["RuntimeScorer"]
 
@@ -23,15 +23,10 @@ class RuntimeScorer:
         self._types = {column.name: ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
 
     @classmethod
-    def from_model_dir(
-        cls,
-        model_dir: Path,
-        *,
-        cache_dir: Path | None = None,
-        prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
-    ) -> RuntimeScorer:
-        """Load ``model_dir`` with its fastest correct predictor; one intra-op thread, workers parallelise."""
-        return cls(load_model(model_dir, cache_dir=cache_dir, prefer=prefer, intra_op_threads=1))
+    def from_model_dir(cls, model_dir: Path, loader: VersionLoader | None = None) -> RuntimeScorer:
+        """Load ``model_dir`` with ``loader`` (``runtime.model_loader``; default: no compiled store, every
+        predictor kind allowed, one intra-op thread)."""
+        return cls((loader or VersionLoader(None))(model_dir))
 
     @property
     def kind(self) -> str:

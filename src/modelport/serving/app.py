@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
@@ -71,14 +70,9 @@ def create_app(
         catalog = RegistryCatalog(registry, store)
         followed_store = store
     if loader is None:
-        from modelport.runtime import load_model
+        from modelport.runtime import model_loader
 
-        loader = functools.partial(
-            load_model,
-            cache_dir=settings.cache_dir / "compiled",
-            prefer=settings.runtime.prefer,
-            intra_op_threads=settings.runtime.intra_op_threads,
-        )
+        loader = model_loader(settings, store)
     metrics = ServingMetrics(metrics_registry, multiprocess_dir=metrics_dir)
     agent = _rollout_agent(settings, store, registry)
     plane = DataPlane(

@@ -1,5 +1,6 @@
 """modelport's own state store (SQLite or PostgreSQL, versioned with Alembic migrations)."""
 
+from modelport.state.compiled import CompiledRecord, CompiledTable
 from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -15,6 +16,8 @@ from modelport.state.records import (
 from modelport.state.store import StateStore, StateTransaction
 
 __all__ = [
+    "CompiledRecord",
+    "CompiledTable",
     "DecisionRecord",
     "ExposureRecord",
     "FeedbackRecord",
