@@ -36,6 +36,9 @@ class ModelInfo:
     version: int
     uri: str
     predictor: str
+    compiled: str | None = None
+    """How the predictor's compiled form was had: ``converted`` by this run, found on ``disk`` or in the
+    ``state store``; None when none was involved. Not part of the checkpoint fingerprint."""
 
 
 class Scorer(Protocol):

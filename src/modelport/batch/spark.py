@@ -127,7 +127,7 @@ def score_with_spark(
     )
     summary = timer.summary(
         job,
-        ModelInfo(model.name, model.version, model.uri, scorer.kind),
+        ModelInfo(model.name, model.version, model.uri, scorer.kind, scorer.loaded.compile_source),
         engine=f"spark ({spark.sparkContext.master})",
         inputs=[str(f.path) for f in files],
         counts=counts,

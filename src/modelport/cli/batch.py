@@ -87,7 +87,7 @@ def score(
         summary = score_with_spark(job, resolved, loader=loader, master=spark_master or settings.batch.spark_master)
     else:
         scorer = RuntimeScorer(loader(resolved.model_dir, model=resolved.name, version=str(resolved.version)))
-        info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind)
+        info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)
         show = not json_output and sys.stderr.isatty()
         progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
         summary = score_locally(job, scorer, info, progress)

@@ -69,6 +69,12 @@ class LoadedModel:
         return None if self.sample_table is None else self.sample_table.to_pandas()
 
     @property
+    def compile_source(self) -> str | None:
+        """``converted`` (by this load), ``disk`` or ``state store`` (found compiled); None when no
+        compilation was involved (an ONNX model, pyfunc only, ONNX not preferred, no sample)."""
+        return "converted" if self.converted else self.compiled_from
+
+    @property
     def cache_hit(self) -> bool:
         """The verdict was found compiled (on disk or in the state store) rather than made by this load."""
         return self.compiled_from is not None
@@ -112,6 +118,8 @@ def load_model(
 
     key = compile_key(model_dir) if store is not None and "onnx" in prefer else None
     found = store.get(key) if store is not None and key is not None else None
+    if found is not None:
+        log.info("%s: compiled form found in the %s, not converting", model_dir, found.origin)
     if found is not None and found.onnx is not None:
         # A version already converted and checked: no need to even deserialize the original.
         predictor = OnnxPredictor(
