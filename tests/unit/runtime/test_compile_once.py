@@ -104,9 +104,8 @@ def test_without_onnx_in_prefer_nothing_is_converted_or_stored(
     loaded = model_loader(settings, store)(model, model="m", version="1")
 
     assert (loaded.kind, loaded.converted) == ("native", False)
-    assert compiled_status(
-        compiled_store(settings, store), model, model="m", version="1", prefer=("native",)
-    ).status == ("not compiled")
+    status = compiled_status(compiled_store(settings, store), model, model="m", version="1", prefer=("native",))
+    assert status.status == "not compiled"
 
 
 def test_compile_ahead_of_time_then_every_replica_finds_it(
