@@ -8,6 +8,7 @@ another machine has: its own ``Settings.home`` (so its own disk cache), its own 
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -130,3 +131,21 @@ def test_compile_ahead_of_time_then_every_replica_finds_it(
     record = store.compiled.get(str(made.key))
     assert record is not None
     assert (record.model, record.version) == ("m", "1")
+
+
+def test_a_broken_state_store_never_fails_a_load(
+    tmp_path: Path, save_model: SaveModel, numeric_frame: Frame, caplog: pytest.LogCaptureFixture
+) -> None:
+    X, binary, _ = numeric_frame
+    model = save_model(LogisticRegression().fit(X, binary), X, binary)
+    url = f"sqlite:///{tmp_path / 'state.db'}"
+    store = StateStore.from_url(url)
+    with sqlite3.connect(tmp_path / "state.db") as conn:  # a damaged database: the table is gone
+        conn.execute("DROP TABLE modelport_compiled")
+
+    loaded = model_loader(Settings(home=tmp_path / "home", state_uri=url), store)(model)
+    store.close()
+
+    assert (loaded.kind, loaded.converted) == ("onnx", True)
+    assert any("cannot read compiled models from the state store" in r.getMessage() for r in caplog.records)
+    assert any("cannot store the compiled" in r.getMessage() for r in caplog.records)
