@@ -111,10 +111,7 @@ def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag 
     print_table("outputs", ["name", "type"], [(c.name, c.dtype) for c in info.outputs])
     if info.tags:
         print_table("tags", ["key", "value"], sorted(info.tags.items()))
-    if compiled.status == "not compiled":
-        console.print(f"predictor: not compiled yet (modelport compile {name}/{version})", markup=False)
-    else:
-        console.print(f"predictor: {compiled.summary(label=False)}", markup=False)
+    console.print(f"predictor: {compiled.predictor_line()}", markup=False)
 
 
 def _compiled(ctx: typer.Context, name: str, version: int) -> CompileReport:

@@ -48,24 +48,36 @@ class CompileReport:
             "reason": self.reason,
         }
 
-    def summary(self, *, label: bool = True) -> str:
-        """One line for people (``label``: starting with ``NAME/VERSION:``)."""
-        head = f"{self.model}/{self.version}: {self.status}" if label else self.status
+    def summary(self) -> str:
+        """One line for people: ``NAME/VERSION: status, predictor P (parity …)``."""
+        head = f"{self.model}/{self.version}: {self.status}"
         if self.predictor is not None:
             head += f", predictor {self.predictor}"
+        return head + self._details()
+
+    def predictor_line(self) -> str:
+        """What ``describe`` prints after ``predictor:``."""
+        if self.status == "not compiled":
+            return f"not compiled yet (modelport compile {self.model}/{self.version})"
+        if self.status == "onnx model":
+            return f"{self.predictor} (an ONNX model: nothing to compile)"
+        return f"{self.predictor}{self._details()}"
+
+    def _details(self) -> str:
         parity = self.parity
+        text = ""
         if parity is not None and parity.passed:
             figures = [f"{parity.rows} rows"]
             if parity.label_agreement is not None:
                 figures.append(f"labels agree {parity.label_agreement:.2%}")
             if parity.max_abs_diff is not None:
                 figures.append(f"max diff {parity.max_abs_diff:.1e}")
-            head += f" (parity passed: {', '.join(figures)})"
+            text += f" (parity passed: {', '.join(figures)})"
         elif parity is not None:
-            head += f" (no ONNX: {parity.reason})"
+            text += f" (no ONNX: {parity.reason})"
         if self.origin is not None:
-            head += "; stored on this machine" if self.origin == "disk" else f"; stored in the {self.origin}"
-        return head
+            text += "; stored on this machine" if self.origin == "disk" else f"; stored in the {self.origin}"
+        return text
 
 
 def compile_version(loader: VersionLoader, model_dir: Path, *, model: str, version: str) -> CompileReport:
