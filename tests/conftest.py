@@ -26,6 +26,12 @@ def hermetic_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """``pytest.mark.anyio`` tests run on asyncio (what uvicorn and the data plane use)."""
+    return "asyncio"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "home")

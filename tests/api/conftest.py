@@ -19,14 +19,10 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.svm import LinearSVC
 
-from modelport.serving import MemoryCatalog, create_app
+from modelport.inference import MemoryCatalog
+from modelport.serving import create_app
 from modelport.settings import Settings
 from tests.api.models import NUMERIC, Built, Raising, make_settings, numeric_frame, save_sklearn
-
-
-@pytest.fixture(scope="session")
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 @pytest.fixture(scope="session")

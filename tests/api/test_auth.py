@@ -10,7 +10,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from modelport.serving import MemoryCatalog, create_app
+from modelport.inference import MemoryCatalog
+from modelport.serving import create_app
 from modelport.state import StateStore
 from tests.api.models import make_settings
 

@@ -9,7 +9,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from modelport.serving import MemoryCatalog
+from modelport.inference import MemoryCatalog
 from tests.api.models import Built
 
 pytestmark = pytest.mark.anyio

@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 from fastapi import FastAPI
 
-from modelport.serving import MemoryCatalog, create_app
+from modelport.inference import MemoryCatalog
+from modelport.serving import create_app
 from modelport.serving.logs import configure_logging
 from tests.api.models import Built, make_settings
 

@@ -12,7 +12,8 @@ import requests
 import tritonclient.http as triton
 from mlflow.pyfunc.scoring_server.client import ScoringServerClient
 
-from modelport.serving import MemoryCatalog, create_app
+from modelport.inference import MemoryCatalog
+from modelport.serving import create_app
 from modelport.settings import ServingSettings, Settings
 from tests.integration.serving_live import LiveServer
 

@@ -49,9 +49,9 @@ def serve(
 def start_serving(settings: Settings, *, example: Mapping[str, Any] | None = None) -> None:
     """Serve until SIGTERM, printing the URLs once the port is bound, and a working ``curl`` line
     for ``example`` (one input row of the default deployment) when given. ``modelport demo`` ends here."""
-    from modelport.serving.asgi import limit_threads_env
+    from modelport.cpu import limit_cpu_threads
 
-    limit_threads_env(settings.serving.cpu_threads)
+    limit_cpu_threads(settings.serving.cpu_threads)  # before numpy loads; workers inherit it
     from modelport.serving.logs import configure_logging
     from modelport.serving.server import run_server
 

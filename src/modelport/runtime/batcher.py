@@ -59,11 +59,6 @@ class AdaptiveBatcher:
         self._dispatcher: asyncio.Task[None] | None = None
         self._closed = False
 
-    @property
-    def batches_running(self) -> int:
-        """Batches currently being predicted."""
-        return len(self._running)
-
     async def submit(self, features: Features) -> PredictionResult:
         """Predict ``features`` as part of some batch; returns exactly their rows."""
         if self._closed:

@@ -1,33 +1,12 @@
-"""Online serving: a transport-free core (model pools, follower, data plane) and thin REST adapters.
+"""Online serving over HTTP: the FastAPI adapters of the data plane (``modelport.inference``).
 
-Only this package imports FastAPI. ``create_app`` builds the app of one process; ``run_server``
-runs it under uvicorn with N workers on one port.
+Only this package imports FastAPI, Starlette and uvicorn. ``create_app`` builds the app of one
+process over a ``Node``; ``run_server`` runs it under uvicorn with N workers on one port.
 """
 
 from modelport.serving.app import create_app
 from modelport.serving.auth import Authenticator
-from modelport.serving.catalog import Catalog, DeploymentSpec, MemoryCatalog, RegistryCatalog
-from modelport.serving.dataplane import DataPlane, ModelLoader, Prediction
-from modelport.serving.follower import Follower
-from modelport.serving.metrics import ServingMetrics
-from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
+from modelport.serving.server import run_server
 from modelport.serving.status import STATUS_BY_ERROR, status_for
 
-__all__ = [
-    "STATUS_BY_ERROR",
-    "Authenticator",
-    "Catalog",
-    "DataPlane",
-    "DeploymentSpec",
-    "Follower",
-    "LoadFailure",
-    "MemoryCatalog",
-    "ModelLoader",
-    "ModelPool",
-    "Prediction",
-    "RegistryCatalog",
-    "ServedVersion",
-    "ServingMetrics",
-    "create_app",
-    "status_for",
-]
+__all__ = ["STATUS_BY_ERROR", "Authenticator", "create_app", "run_server", "status_for"]

@@ -23,6 +23,7 @@ from modelport.deployments import (
     shadow_report,
 )
 from modelport.errors import InvalidRequest
+from modelport.inference.codecs import loads
 from modelport.serving._json import json_response
 
 if TYPE_CHECKING:
@@ -50,10 +51,8 @@ def admin_router(ctx: ServingContext, rollouts: Rollouts) -> APIRouter:
         await ctx.allow(request, "admin")
         if request.method == "GET":
             return {}
-        from modelport.serving.body import parse_json
-
         raw = await ctx.body(request)
-        body = parse_json(raw) if raw.strip() else {}
+        body = loads(raw) if raw.strip() else {}
         if not isinstance(body, dict):
             raise InvalidRequest("the body must be a JSON object")
         return body

@@ -11,19 +11,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from modelport.cpu import limit_cpu_threads
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-__all__ = ["THREAD_VARIABLES", "app", "limit_threads_env", "main"]
-
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
-
-
-def limit_threads_env(n: int, environ: dict[str, str] | None = None) -> None:
-    """Set the OpenMP/BLAS thread variables to ``n`` unless the user set them explicitly."""
-    env = os.environ if environ is None else environ
-    for name in THREAD_VARIABLES:
-        env.setdefault(name, str(n))
+__all__ = ["app", "main"]
 
 
 def app() -> FastAPI:
@@ -34,11 +27,11 @@ def app() -> FastAPI:
     """
     from pathlib import Path
 
-    from modelport.serving.metrics import MULTIPROCESS_DIR_VARIABLE
     from modelport.settings import Settings
 
     settings = Settings()
-    limit_threads_env(settings.serving.cpu_threads)
+    limit_cpu_threads(settings.serving.cpu_threads)
+    from modelport.inference.metrics import MULTIPROCESS_DIR_VARIABLE
     from modelport.serving.app import create_app
     from modelport.serving.logs import configure_logging
 
@@ -52,7 +45,7 @@ def main() -> None:
     from modelport.settings import Settings
 
     settings = Settings()
-    limit_threads_env(settings.serving.cpu_threads)
+    limit_cpu_threads(settings.serving.cpu_threads)
     from modelport.serving.logs import configure_logging
     from modelport.serving.server import run_server
 

@@ -1,17 +1,15 @@
-"""Reading request bodies safely: the size limit is enforced while reading, JSON parsed by orjson."""
+"""Reading request bodies safely: the size limit is enforced while reading; the media type checked."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import orjson
-
-from modelport.errors import InvalidRequest, PayloadTooLarge, UnsupportedMediaType
+from modelport.errors import PayloadTooLarge, UnsupportedMediaType
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-__all__ = ["media_type", "parse_json", "read_body"]
+__all__ = ["media_type", "read_body"]
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -28,16 +26,6 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"the body exceeds the limit of {limit} bytes")
         chunks.append(chunk)
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-
-
-def parse_json(body: bytes) -> Any:
-    """Decode JSON with orjson; malformed input is an ``InvalidRequest`` (400)."""
-    if not body:
-        raise InvalidRequest("the request body is empty; send a JSON document")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidRequest(f"malformed JSON: {exc}") from None
 
 
 def media_type(request: Request, allowed: tuple[str, ...]) -> str:

@@ -6,14 +6,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from modelport.serving.body import parse_json, read_body
+from modelport.inference.codecs import loads
+from modelport.serving.body import read_body
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
+    from modelport.inference import DataPlane, Prediction, ServingMetrics
     from modelport.serving.auth import Authenticator, Scope
-    from modelport.serving.dataplane import DataPlane, Prediction
-    from modelport.serving.metrics import ServingMetrics
     from modelport.settings import ServingSettings
 
 __all__ = ["ServingContext", "version_headers"]
@@ -37,7 +37,7 @@ class ServingContext:
         return await read_body(request, self.settings.max_body_bytes)
 
     async def json(self, request: Request) -> Any:
-        return parse_json(await self.body(request))
+        return loads(await self.body(request))
 
 
 def version_headers(prediction: Prediction) -> dict[str, str]:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import contextvars
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 
-__all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging", "request_id_var"]
+from modelport.inference.context import request_id_var
 
-request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("modelport_request_id", default=None)
-"""The id of the request being handled by this task (set by the request-id middleware)."""
+__all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from modelport.serving.logs import request_id_var
+from modelport.inference.context import new_request_id, request_id_var
 from modelport.serving.status import error_body
 
 if TYPE_CHECKING:
@@ -42,7 +41,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or new_request_id()
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())

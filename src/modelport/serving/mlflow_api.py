@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
-from modelport.serving._json import dumps, jsonable
+from modelport.inference.codecs import loads, mlflow
 from modelport.serving._openapi import JSON, request_body
-from modelport.serving.body import media_type, parse_json
+from modelport.serving.body import media_type
 from modelport.serving.context import version_headers
-from modelport.serving.mlflow_codec import first_record, parse_csv, parse_invocation
 
 if TYPE_CHECKING:
     from modelport.serving.context import ServingContext
@@ -49,16 +48,9 @@ def mlflow_router(ctx: ServingContext) -> APIRouter:
         await ctx.allow(request, "predict")
         mime = media_type(request, (JSON, _CSV))
         body = await ctx.body(request)
-        record = None
-        if mime == _CSV:
-            parse = parse_csv(body, plane.check_rows)
-        else:
-            payload = parse_json(body)
-            parse = parse_invocation(payload, plane.check_rows)
-            record = first_record(payload)
-        prediction = await plane.predict(deployment, parse, protocol="mlflow", headers=request.headers, record=record)
-        content = dumps({"predictions": jsonable(prediction.result.predictions)})
-        return Response(content, media_type=JSON, headers=version_headers(prediction))
+        inputs = mlflow.decode_csv(body) if mime == _CSV else mlflow.decode_invocation(loads(body))
+        prediction = await plane.predict(deployment, inputs, protocol="mlflow", headers=request.headers)
+        return Response(mlflow.answer(prediction), media_type=JSON, headers=version_headers(prediction))
 
     @router.post("/invocations", summary="Score rows (MLflow protocol)", openapi_extra=_INVOCATIONS_BODY)
     async def invocations(request: Request) -> Response:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import NotReady
+from modelport.inference.describe import describe_pool, pool_status
+from modelport.inference.metrics import CONTENT_TYPE_LATEST
 from modelport.serving._json import json_response
-from modelport.serving.describe import describe_pool, pool_status
-from modelport.serving.metrics import CONTENT_TYPE_LATEST
 
 if TYPE_CHECKING:
+    from modelport.inference import Follower
     from modelport.serving.context import ServingContext
-    from modelport.serving.follower import Follower
 
 __all__ = ["ops_router"]
 

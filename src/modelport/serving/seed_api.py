@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Request, Response
 
-from modelport.errors import InvalidRequest
-from modelport.serving._json import dumps, json_response, jsonable
+from modelport.inference.codecs import dumps, seed
+from modelport.inference.describe import describe_pool, health_document, model_info
+from modelport.serving._json import json_response
 from modelport.serving._openapi import JSON, request_body
 from modelport.serving.context import version_headers
-from modelport.serving.describe import describe_pool, health_document, model_info
 
 if TYPE_CHECKING:
     from modelport.serving.context import ServingContext
-    from modelport.serving.dataplane import Prediction
 
 __all__ = ["seed_router"]
 
@@ -43,16 +41,10 @@ def seed_router(ctx: ServingContext) -> APIRouter:
 
     async def predict(request: Request, deployment: str | None, batch: bool) -> Response:
         await ctx.allow(request, "predict")
-        payload = await ctx.json(request)
-        rows = payload.get("features") if isinstance(payload, dict) else None
-        if not isinstance(rows, list):
-            raise InvalidRequest('the body must be {"features": [{column: value, ...}, ...]}')
-        plane.check_rows(len(rows))
-        first = rows[0] if rows and isinstance(rows[0], dict) else None
-        prediction = await plane.predict(
-            deployment, lambda s: s.from_records(rows), protocol="seed", headers=request.headers, record=first
-        )
-        return Response(_answer(prediction, batch), media_type=JSON, headers=version_headers(prediction))
+        inputs = seed.decode_features(await ctx.json(request))
+        prediction = await plane.predict(deployment, inputs, protocol="seed", headers=request.headers)
+        body = dumps(seed.answer(prediction, batch=batch))
+        return Response(body, media_type=JSON, headers=version_headers(prediction))
 
     @router.get("/", tags=["seed API"], summary="What this server serves and where")
     async def root() -> Response:
@@ -103,21 +95,3 @@ def seed_router(ctx: ServingContext) -> APIRouter:
         return await predict(request, name, batch=False)
 
     return router
-
-
-def _answer(prediction: Prediction, batch: bool) -> bytes:
-    result = prediction.result
-    doc: dict[str, Any] = {
-        "predictions": jsonable(result.predictions),
-        "probabilities": jsonable(result.probabilities),
-        "model_name": prediction.served.model_name,
-        "model_version": prediction.served.version,
-        "deployment": prediction.deployment,
-        "variant": prediction.variant,
-        "timestamp": datetime.now(UTC),
-    }
-    if result.classes is not None:
-        doc["classes"] = list(result.classes)
-    if batch:
-        doc["count"] = int(result.predictions.shape[0])
-    return dumps(doc)

@@ -14,8 +14,6 @@ import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from modelport.serving.asgi import limit_threads_env
-
 if TYPE_CHECKING:
     import socket
 
@@ -64,8 +62,6 @@ def run_server(
     import uvicorn
 
     serving = settings.serving
-    # Workers inherit these before they import numpy; in this process threadpoolctl covers it.
-    limit_threads_env(serving.cpu_threads)
     common: dict[str, Any] = {
         "host": serving.host,
         "port": serving.port,

@@ -12,20 +12,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest, NotReady
+from modelport.inference.codecs.v2 import datatype_of, decode_request, encode_outputs, schema_datatype
 from modelport.serving._json import json_response
 from modelport.serving._openapi import request_body
 from modelport.serving.context import version_headers
-from modelport.serving.v2_codec import (
-    datatype_of,
-    decode_request,
-    encode_outputs,
-    parse_from,
-    schema_datatype,
-)
 
 if TYPE_CHECKING:
+    from modelport.inference import ServedVersion
     from modelport.serving.context import ServingContext
-    from modelport.serving.pool import ServedVersion
 
 __all__ = ["v2_router"]
 
@@ -76,9 +70,7 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         if header is not None and not header.isdigit():
             raise InvalidRequest("Inference-Header-Content-Length must be a byte count")
         v2 = decode_request(body, int(header) if header is not None else None)
-        prediction = await plane.predict(
-            name, parse_from(v2, plane.check_rows), version=version, protocol="v2", headers=request.headers
-        )
+        prediction = await plane.predict(name, v2.input(), version=version, protocol="v2", headers=request.headers)
         doc: dict[str, Any] = {
             "model_name": name,
             "model_version": prediction.served.version,

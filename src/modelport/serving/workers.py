@@ -20,7 +20,7 @@ from socket import socket
 from uvicorn import Config
 from uvicorn.supervisors import Multiprocess
 
-from modelport.serving.metrics import MULTIPROCESS_DIR_VARIABLE, mark_worker_dead
+from modelport.inference.metrics import MULTIPROCESS_DIR_VARIABLE, mark_worker_dead
 
 __all__ = ["WorkerSupervisor", "shared_metrics_dir"]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from modelport.serving.asgi import THREAD_VARIABLES, limit_threads_env
+from modelport.cpu import THREAD_VARIABLES, limit_cpu_threads
 from modelport.serving.server import bind_socket, settings_environment
 from modelport.settings import ServingSettings, Settings
 
@@ -26,7 +26,7 @@ def test_settings_round_trip_through_the_environment(monkeypatch: pytest.MonkeyP
 
 def test_thread_variables_respect_what_the_user_set() -> None:
     env = {"OMP_NUM_THREADS": "4"}
-    limit_threads_env(1, env)
+    limit_cpu_threads(1, env)
     assert env["OMP_NUM_THREADS"] == "4"
     assert all(env[name] == "1" for name in THREAD_VARIABLES if name != "OMP_NUM_THREADS")
 

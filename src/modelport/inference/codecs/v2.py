@@ -9,14 +9,15 @@ BYTES. Triton's binary tensor extension is understood (``Inference-Header-Conten
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import orjson
 
 from modelport.errors import InvalidInput, InvalidRequest
-from modelport.serving._json import jsonable
+from modelport.inference.codecs.encoding import jsonable
+from modelport.inference.prediction import InferenceInput
 
 if TYPE_CHECKING:
     from modelport.runtime import Features, InputSchema, PredictionResult
@@ -60,6 +61,10 @@ class V2Request:
     @property
     def n_rows(self) -> int:
         return min((t.shape[0] if t.ndim else 1 for t in self.tensors.values()), default=0)
+
+    def input(self) -> InferenceInput:
+        """What the data plane predicts on (the tensors become features once the schema is known)."""
+        return InferenceInput(self.features, n_rows=self.n_rows)
 
     def features(self, schema: InputSchema) -> Features:
         """Tensors → validated features: one matrix tensor, or one tensor per column."""
@@ -192,8 +197,3 @@ def encode_outputs(result: PredictionResult, wanted: Sequence[str]) -> list[Mapp
         for n, t in tensors.items()
         if not wanted or n in wanted
     ]
-
-
-def parse_from(request: V2Request, check_rows: Callable[[int], None]) -> Callable[[InputSchema], Features]:
-    check_rows(request.n_rows)
-    return request.features

@@ -9,12 +9,8 @@ import orjson
 import pytest
 
 from modelport.errors import InvalidInput, InvalidRequest
-from modelport.serving.mlflow_codec import parse_invocation
-from modelport.serving.v2_codec import datatype_of, decode_request
-
-
-def _no_limit(n: int) -> None:
-    del n
+from modelport.inference.codecs.mlflow import decode_invocation
+from modelport.inference.codecs.v2 import datatype_of, decode_request
 
 
 @pytest.mark.parametrize(
@@ -30,19 +26,19 @@ def _no_limit(n: int) -> None:
 )
 def test_bad_invocation_shapes_are_invalid_requests(payload: dict[str, object]) -> None:
     with pytest.raises(InvalidRequest):
-        parse_invocation(payload, _no_limit)
+        decode_invocation(payload)
 
 
 def test_rows_are_counted_before_validation() -> None:
-    seen: list[int] = []
-    parse_invocation({"inputs": {"a": [1, 2, 3], "b": [4, 5, 6]}}, seen.append)
-    parse_invocation({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}}, seen.append)
-    assert seen == [3, 2]
+    columns = decode_invocation({"inputs": {"a": [1, 2, 3], "b": [4, 5, 6]}})
+    split = decode_invocation({"dataframe_split": {"columns": ["a"], "data": [[1], [2]]}})
+    assert (columns.n_rows, split.n_rows) == (3, 2)
+    assert split.record == {"a": 1}
 
 
 def test_records_that_are_not_objects_name_the_row() -> None:
     with pytest.raises(InvalidInput) as caught:
-        parse_invocation({"dataframe_records": [{"a": 1}, [1]]}, _no_limit)
+        decode_invocation({"dataframe_records": [{"a": 1}, [1]]})
     assert caught.value.details[0]["row"] == 1
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from modelport.serving.dataplane import DataPlane
+    from modelport.inference.dataplane import DataPlane
 
 __all__ = ["Follower"]
 

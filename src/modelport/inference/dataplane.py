@@ -1,7 +1,7 @@
-"""The transport-free serving core: deployments → model pools → batched predictions.
+"""The transport-free data plane: deployments → model pools → batched predictions.
 
-REST adapters (seed API, MLflow ``/invocations``, Open Inference Protocol V2) all call
-``DataPlane.predict`` with a parse function for their payload shape; the follower calls
+Every front end (the HTTP protocols, stream workers) decodes its payload into an
+``InferenceInput`` with a codec and calls ``DataPlane.predict``; the follower calls
 ``DataPlane.sync`` when the control plane moves. Nothing here knows HTTP.
 """
 
@@ -10,38 +10,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from modelport.errors import DeploymentNotFound, InvalidInput, ModelportError, PayloadTooLarge
-from modelport.serving.pool import LoadFailure, ModelPool, ServedVersion
+from modelport.errors import DeploymentNotFound, ModelportError
+from modelport.inference.limits import RequestLimits
+from modelport.inference.pool import LoadFailure, ModelPool, ServedVersion
+from modelport.inference.prediction import InferenceInput, ModelLoader, Prediction
+from modelport.inference.routing import Router
 
 if TYPE_CHECKING:
     from modelport.deployments import PolicyTable, RolloutAgent
-    from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
-    from modelport.serving.catalog import Catalog, DeploymentSpec
-    from modelport.serving.metrics import ServingMetrics
+    from modelport.inference.catalog import Catalog, DeploymentSpec
+    from modelport.inference.metrics import ServingMetrics
+    from modelport.runtime import Features, LoadedModel, PredictionResult
 
-__all__ = ["DataPlane", "ModelLoader", "Prediction"]
+__all__ = ["DataPlane"]
 
 log = logging.getLogger(__name__)
-
-ModelLoader = Callable[[Path], "LoadedModel"]
-"""Blocking: turn an MLflow model directory into a loaded model (``runtime.load_model``)."""
-
-
-@dataclass(frozen=True)
-class Prediction:
-    """What answered a request: the deployment, the variant of its policy, the exact version, its output."""
-
-    deployment: str
-    served: ServedVersion
-    result: PredictionResult
-    variant: str = "primary"
-    fallback: bool = False
 
 
 class DataPlane:
@@ -55,7 +43,7 @@ class DataPlane:
         *,
         only: Sequence[str] = (),
         default: str | None = None,
-        max_rows: int = 10_000,
+        limits: RequestLimits | None = None,
         max_batch_size: int = 64,
         max_latency_ms: float = 2.0,
         rollouts: RolloutAgent | None = None,
@@ -63,7 +51,8 @@ class DataPlane:
         self.catalog = catalog
         self.rollouts = rollouts
         self.metrics = metrics
-        self.max_rows = max_rows
+        self.limits = limits if limits is not None else RequestLimits()
+        self._router = Router(rollouts, self.run) if rollouts is not None else None
         self._loader = loader
         self._only = frozenset(only)
         self._default = default
@@ -120,48 +109,35 @@ class DataPlane:
             return held
 
     # -- the hot path ---------------------------------------------------------------------------
-    def check_rows(self, n_rows: int) -> None:
-        """Reject a request by its row count before the rows are validated."""
-        if n_rows > self.max_rows:
-            raise PayloadTooLarge(
-                f"{n_rows} rows in one request; the limit is {self.max_rows}",
-                details=[{"row": None, "column": None, "problem": f"more than {self.max_rows} rows"}],
-            )
-        if n_rows == 0:
-            raise InvalidInput("the request has no rows", details=[{"row": None, "column": None, "problem": "no rows"}])
-
     async def predict(
         self,
         deployment: str | None,
-        parse: Callable[[InputSchema], Features],
+        request: InferenceInput,
         *,
         version: str | None = None,
         protocol: str = "seed",
         headers: Mapping[str, str] | None = None,
-        record: Mapping[str, Any] | None = None,
     ) -> Prediction:
-        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher.
-
-        ``record`` is the request's first input row when the protocol has named columns: a policy
-        keyed by ``field:NAME`` reads its sticky key there.
-        """
+        """Pick the version (pinned, or by the deployment's traffic policy), parse, predict through its batcher."""
         started = time.perf_counter()
-        if version is None and self.rollouts is not None:
-            from modelport.serving.routing import predict_routed
-
-            prediction = await predict_routed(self, self.rollouts, self.pool(deployment), parse, headers or {}, record)
+        if request.n_rows is not None:
+            self.limits.check_rows(request.n_rows)  # before a single row is validated
+        pool = self.pool(deployment)
+        if version is None and self._router is not None:
+            prediction = await self._router.predict(pool, request, headers or {})
         else:
             served = await self.served(deployment, version)
-            prediction = Prediction(self.pool(deployment).name, served, await self._run(served, parse))
+            prediction = Prediction(pool.name, served, await self.run(served, request))
         name, served = prediction.deployment, prediction.served
         self.metrics.requests.labels(name, served.version, protocol).inc()
         self.metrics.rows.labels(name, served.version).inc(prediction.result.n_rows)
         self.metrics.latency.labels(name, served.version, protocol).observe(time.perf_counter() - started)
         return prediction
 
-    async def _run(self, served: ServedVersion, parse: Callable[[InputSchema], Features]) -> PredictionResult:
-        features = parse(served.model.schema)
-        self.check_rows(features.n_rows)
+    async def run(self, served: ServedVersion, request: InferenceInput) -> PredictionResult:
+        """Validate ``request`` against ``served``'s schema and predict with it (no routing, no metrics)."""
+        features = request.parse(served.model.schema)
+        self.limits.check_rows(features.n_rows)
         return await served.predict(features)
 
     # -- following the control plane ------------------------------------------------------------
@@ -306,8 +282,14 @@ class DataPlane:
         for served in dropped:
             await served.batcher.aclose()
 
+    async def drain(self) -> None:
+        """Let background predictions (shadow copies) finish, bounded; their outcomes are recorded."""
+        if self._router is not None:
+            await self._router.aclose()
+
     async def aclose(self) -> None:
-        """Stop every batcher (in-flight batches finish first)."""
+        """Drain, then stop every batcher (in-flight batches finish first)."""
+        await self.drain()
         for pool in list(self._pools.values()):
             await self._close(pool.drain())
         self._pools.clear()

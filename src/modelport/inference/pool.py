@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from modelport.errors import NotReady, VersionNotFound
 
 if TYPE_CHECKING:
+    from modelport.inference.catalog import DeploymentSpec
     from modelport.runtime import AdaptiveBatcher, Features, LoadedModel, PredictionResult
-    from modelport.serving.catalog import DeploymentSpec
 
 __all__ = ["LoadFailure", "ModelPool", "ServedVersion"]
 

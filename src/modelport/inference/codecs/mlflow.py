@@ -1,4 +1,4 @@
-"""MLflow's scoring protocol, transport-free: ``/invocations`` payloads → a parse function.
+"""MLflow's scoring protocol, transport-free: ``/invocations`` bodies → an ``InferenceInput``.
 
 JSON bodies carry exactly one of ``dataframe_split``, ``dataframe_records``, ``instances``,
 ``inputs`` (plus optional ``params``), as MLflow's own scoring server and clients send them;
@@ -9,23 +9,24 @@ the runtime, never through pandas when the payload is JSON.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from modelport.errors import InvalidInput, InvalidRequest
+from modelport.inference.codecs.encoding import dumps, jsonable
+from modelport.inference.prediction import InferenceInput
 
 if TYPE_CHECKING:
+    from modelport.inference.prediction import Prediction
     from modelport.runtime import Features, InputSchema
 
-__all__ = ["FORMATS", "Parse", "first_record", "parse_csv", "parse_invocation"]
-
-Parse = Callable[["InputSchema"], "Features"]
+__all__ = ["FORMATS", "answer", "decode_csv", "decode_invocation"]
 
 FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
-def parse_invocation(payload: Any, check_rows: Callable[[int], None]) -> Parse:
-    """The parse function for one JSON ``/invocations`` document (raises 400-class errors early)."""
+def decode_invocation(payload: Any) -> InferenceInput:
+    """One JSON ``/invocations`` document (raises 400-class errors before any model is involved)."""
     if not isinstance(payload, dict):
         raise InvalidRequest(f"the body must be a JSON object with exactly one of {', '.join(FORMATS)}")
     present = [key for key in FORMATS if key in payload]
@@ -38,53 +39,50 @@ def parse_invocation(payload: Any, check_rows: Callable[[int], None]) -> Parse:
     key = present[0]
     data = payload[key]
     if key == "dataframe_split":
-        return _split(data, check_rows)
+        return _split(data)
     if key == "dataframe_records":
         if not isinstance(data, list):
             raise InvalidRequest("'dataframe_records' must be a list of row objects")
-        return _records(data, check_rows)
-    return _tensor_like(key, data, check_rows)
+        return _records(data)
+    return _tensor_like(key, data)
 
 
-def _split(data: Any, check_rows: Callable[[int], None]) -> Parse:
+def _split(data: Any) -> InferenceInput:
     if not isinstance(data, dict) or not isinstance(data.get("data"), list):
         raise InvalidRequest("'dataframe_split' must be an object with 'data' (and usually 'columns')")
     rows: list[Any] = data["data"]
     columns = data.get("columns")
     if columns is not None and not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
         raise InvalidRequest("'dataframe_split.columns' must be a list of column names")
-    check_rows(len(rows))
     _all_rows(rows)
-    return lambda schema: _from_rows(schema, rows, columns)
+    first = dict(zip(columns, rows[0], strict=False)) if columns is not None and rows else None
+    return InferenceInput(lambda schema: _from_rows(schema, rows, columns), n_rows=len(rows), record=first)
 
 
-def _records(rows: list[Any], check_rows: Callable[[int], None]) -> Parse:
-    check_rows(len(rows))
+def _records(rows: list[Any]) -> InferenceInput:
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             raise InvalidInput(
                 "every record must be a JSON object",
                 details=[{"row": i, "column": None, "problem": "not an object of column values"}],
             )
-    return lambda schema: schema.from_records(rows)
+    return InferenceInput(lambda schema: schema.from_records(rows), n_rows=len(rows), record=rows[0] if rows else None)
 
 
-def _tensor_like(key: str, data: Any, check_rows: Callable[[int], None]) -> Parse:
+def _tensor_like(key: str, data: Any) -> InferenceInput:
     # TF-serving style: a list of records, a list of rows in signature order, or columns.
     if isinstance(data, dict):
         columns: Mapping[str, Any] = data
         lengths = {len(v) if isinstance(v, list) else -1 for v in columns.values()}
         if -1 in lengths:
             raise InvalidRequest(f"'{key}' as an object must map each column to a list of values")
-        check_rows(max(lengths, default=0))
-        return lambda schema: schema.from_columns(columns)
+        return InferenceInput(lambda schema: schema.from_columns(columns), n_rows=max(lengths, default=0))
     if not isinstance(data, list):
         raise InvalidRequest(f"'{key}' must be a list of rows or records, or an object of columns")
-    check_rows(len(data))
     if data and all(isinstance(r, dict) for r in data):
-        return _records(data, check_rows)
+        return _records(data)
     _all_rows(data)
-    return lambda schema: _from_rows(schema, data, None)
+    return InferenceInput(lambda schema: _from_rows(schema, data, None), n_rows=len(data))
 
 
 def _from_rows(schema: InputSchema, rows: list[Any], columns: list[str] | None) -> Features:
@@ -106,8 +104,11 @@ def _all_rows(rows: Sequence[Any]) -> None:
             )
 
 
-def parse_csv(body: bytes, check_rows: Callable[[int], None]) -> Parse:
-    """A ``text/csv`` body (header + rows, as ``DataFrame.to_csv(index=False)`` writes it)."""
+def decode_csv(body: bytes) -> InferenceInput:
+    """A ``text/csv`` body (header + rows, as ``DataFrame.to_csv(index=False)`` writes it).
+
+    The rows are counted once parsed: the string columns of the schema decide how pandas reads them.
+    """
     import pandas as pd
 
     try:
@@ -121,22 +122,11 @@ def parse_csv(body: bytes, check_rows: Callable[[int], None]) -> Parse:
             frame = pd.read_csv(io.StringIO(text), dtype=strings)
         except (ValueError, pd.errors.ParserError) as exc:
             raise InvalidRequest(f"malformed CSV: {exc}") from None
-        check_rows(len(frame))
         return schema.from_pandas(frame)
 
-    return parse
+    return InferenceInput(parse)
 
 
-def first_record(payload: Any) -> dict[str, Any] | None:
-    """The first row of ``dataframe_records`` or ``dataframe_split`` as ``{column: value}`` (sticky keys)."""
-    if not isinstance(payload, dict):
-        return None
-    records = payload.get("dataframe_records")
-    if isinstance(records, list) and records and isinstance(records[0], dict):
-        return records[0]
-    split = payload.get("dataframe_split")
-    if isinstance(split, dict):
-        columns, data = split.get("columns"), split.get("data")
-        if isinstance(columns, list) and isinstance(data, list) and data and isinstance(data[0], list):
-            return dict(zip((str(c) for c in columns), data[0], strict=False))
-    return None
+def answer(prediction: Prediction) -> bytes:
+    """MLflow's answer: ``{"predictions": [...]}``."""
+    return dumps({"predictions": jsonable(prediction.result.predictions)})

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from modelport.errors import NotReady, VersionNotFound
-from modelport.serving import DeploymentSpec, ModelPool, ServedVersion
+from modelport.inference import DeploymentSpec, ModelPool, ServedVersion
 
 SPEC = DeploymentSpec("credit", "credit_risk", "production")
 

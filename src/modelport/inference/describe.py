@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from modelport.serving.dataplane import DataPlane
-    from modelport.serving.pool import ModelPool, ServedVersion
+    from modelport.inference.dataplane import DataPlane
+    from modelport.inference.pool import ModelPool, ServedVersion
 
 __all__ = ["describe_pool", "describe_version", "health_document", "model_info", "pool_status"]
 

@@ -1,0 +1,38 @@
+"""The data plane, transport-free: what every front end (HTTP, streams, embedding programs) drives.
+
+``Node`` builds one data-plane process from ``Settings`` (store, registry, catalog, loader, rollout
+agent, follower, listener); ``DataPlane.predict`` answers an ``InferenceInput`` made by one of the
+``codecs``; ``Catalog`` is where the plane learns what to serve. Nothing here imports a web framework
+(``make lint`` checks it).
+"""
+
+from modelport.inference.catalog import Catalog, DeploymentSpec, MemoryCatalog, RegistryCatalog
+from modelport.inference.context import current_request_id, request_id_var
+from modelport.inference.dataplane import DataPlane
+from modelport.inference.follower import Follower
+from modelport.inference.limits import RequestLimits
+from modelport.inference.metrics import ServingMetrics
+from modelport.inference.node import Node
+from modelport.inference.pool import LoadFailure, ModelPool, ServedVersion
+from modelport.inference.prediction import InferenceInput, ModelLoader, Parse, Prediction
+
+__all__ = [
+    "Catalog",
+    "DataPlane",
+    "DeploymentSpec",
+    "Follower",
+    "InferenceInput",
+    "LoadFailure",
+    "MemoryCatalog",
+    "ModelLoader",
+    "ModelPool",
+    "Node",
+    "Parse",
+    "Prediction",
+    "RegistryCatalog",
+    "RequestLimits",
+    "ServedVersion",
+    "ServingMetrics",
+    "current_request_id",
+    "request_id_var",
+]

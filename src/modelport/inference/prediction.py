@@ -1,0 +1,49 @@
+"""What a front end hands the data plane, and what it gets back.
+
+``InferenceInput`` is a request decoded as far as it can go without the model (each codec makes
+one); ``Prediction`` names what answered it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from modelport.inference.pool import ServedVersion
+    from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
+
+__all__ = ["InferenceInput", "ModelLoader", "Parse", "Prediction"]
+
+Parse = Callable[["InputSchema"], "Features"]
+"""Validate decoded rows against a model's input schema (raises ``InvalidInput`` naming row and column)."""
+
+ModelLoader = Callable[[Path], "LoadedModel"]
+"""Blocking: turn an MLflow model directory into a loaded model (``runtime.load_model``)."""
+
+
+@dataclass(frozen=True)
+class InferenceInput:
+    """A decoded request: how to make features for a schema, and what is known before that.
+
+    ``n_rows`` is the row count when the decoder knows it (the limit is then checked before any
+    row is validated); ``record`` is the first row as ``{column: value}`` when the protocol names
+    columns, where a policy keyed by ``field:NAME`` reads its sticky key.
+    """
+
+    parse: Parse
+    n_rows: int | None = None
+    record: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What answered a request: the deployment, the variant of its policy, the exact version, its output."""
+
+    deployment: str
+    served: ServedVersion
+    result: PredictionResult
+    variant: str = "primary"
+    fallback: bool = False
