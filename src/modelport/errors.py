@@ -37,7 +37,7 @@ prints ``error[code]: message`` and exits with ``exit_code``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "AliasNotFound",
@@ -47,6 +47,7 @@ __all__ = [
     "BundleInvalid",
     "Conflict",
     "DeploymentNotFound",
+    "Detail",
     "Forbidden",
     "InvalidAlias",
     "InvalidInput",
@@ -70,16 +71,22 @@ __all__ = [
 ]
 
 
+class Detail(Protocol):
+    """A detail that knows its JSON form (``model_format.BadRow`` is the one for bad input rows)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class ModelportError(Exception):
     """Base of every error modelport raises on purpose."""
 
     code: ClassVar[str] = "modelport_error"
     exit_code: ClassVar[int] = 1
 
-    def __init__(self, message: str, *, details: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, *, details: Sequence[Mapping[str, Any] | Detail] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details: list[dict[str, Any]] = [dict(d) for d in details or ()]
+        self.details: list[dict[str, Any]] = [dict(d) if isinstance(d, Mapping) else d.to_dict() for d in details or ()]
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -131,7 +138,7 @@ class InvalidAlias(InvalidRequest):
 
 
 class InvalidInput(InvalidRequest):
-    """Rows that violate a model's signature; ``details`` lists ``{"row", "column", "problem"}``."""
+    """Rows that violate a model's signature; ``details`` are ``model_format.BadRow``s as dicts."""
 
     code = "invalid_input"
 

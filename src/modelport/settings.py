@@ -151,5 +151,6 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        """Local copies of model versions and their compiled forms (ONNX), keyed by name and version."""
+        """This machine's caches: model versions (``models/``, by name and version) and their compiled
+        forms (``compiled/``, by content key; the state store holds the shared copy)."""
         return self.resolved_home / "cache"

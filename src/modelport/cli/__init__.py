@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, deployments, edge, keys, models, rollouts, serve
+from modelport.cli import batch, compilation, deployments, edge, keys, models, rollouts, serve
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -15,6 +15,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
 app.add_typer(edge.app, name="edge")
 serve.register(app)
+compilation.register(app)
 rollouts.register(app)
 
 

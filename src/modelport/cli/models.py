@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,6 +15,9 @@ from modelport.errors import DeploymentNotFound
 from modelport.registry import DEFAULT_ALIAS, read_sample
 from modelport.registry.sources import PICKLE_SUFFIXES
 from modelport.types import HistoryEntry
+
+if TYPE_CHECKING:
+    from modelport.runtime.compilation import CompileReport
 
 __all__ = ["register_commands"]
 
@@ -94,10 +97,12 @@ def versions(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> No
 
 
 def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag = False) -> None:
-    """Show one version: signature, flavor, tags, source, probabilities."""
-    info = registry_from(ctx).describe(name, version)
+    """Show one version: signature, flavor, tags, source, probabilities, predictor and parity."""
+    registry = registry_from(ctx)
+    info = registry.describe(name, version)
+    compiled = _compiled(ctx, name, version)
     if json_output:
-        print_json(info.to_dict())
+        print_json(info.to_dict() | {"predictor": compiled.predictor, "compiled": compiled.to_dict()})
         return
     console.print(f"[bold]{info.name}[/] version [bold]{info.version}[/]  aliases: {', '.join(info.aliases) or '-'}")
     console.print(f"flavor: {info.flavor or '-'}   source: {info.source}")
@@ -109,6 +114,17 @@ def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag 
     print_table("outputs", ["name", "type"], [(c.name, c.dtype) for c in info.outputs])
     if info.tags:
         print_table("tags", ["key", "value"], sorted(info.tags.items()))
+    console.print(f"predictor: {compiled.predictor_line()}", markup=False)
+
+
+def _compiled(ctx: typer.Context, name: str, version: int) -> CompileReport:
+    from modelport.runtime import compiled_store
+    from modelport.runtime.compilation import compiled_status
+
+    settings = settings_from(ctx)
+    model_dir = registry_from(ctx).local_model_dir(name, version)
+    store = compiled_store(settings, store_from(ctx))
+    return compiled_status(store, model_dir, model=name, version=str(version), prefer=settings.runtime.prefer)
 
 
 def _print_move(entry: HistoryEntry, json_output: bool) -> None:

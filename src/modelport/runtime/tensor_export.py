@@ -16,9 +16,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
+from modelport.model_format import read_mlmodel
 from modelport.runtime.conversion import ConversionFailed, ConversionPlan, convert, plans_for
 from modelport.runtime.features import Features
-from modelport.runtime.mlmodel import read_mlmodel
 from modelport.runtime.native import NativePredictor
 from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.parity import ParityReport, check_parity

@@ -4,6 +4,7 @@ Every table is named ``modelport_*`` and the migrations keep their revision in
 ``modelport_alembic_version``, so the store may share a PostgreSQL database with the MLflow registry.
 """
 
+from modelport.state.compiled import CompiledRecord, CompiledTable
 from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -24,6 +25,8 @@ from modelport.state.timestamps import utcnow
 
 __all__ = [
     "ApiKey",
+    "CompiledRecord",
+    "CompiledTable",
     "DecisionRecord",
     "Deployment",
     "ExposureRecord",

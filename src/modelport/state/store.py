@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, NotFound
 from modelport.settings import Settings
 from modelport.state import api_keys, tables
+from modelport.state.compiled import CompiledTable
 from modelport.state.engine import make_engine, sqlite_path
 from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
@@ -182,6 +183,11 @@ class StateStore:
     def outcomes(self) -> OutcomeStore:
         """Per-version outcome counters, exposures, feedback and shadow comparisons."""
         return OutcomeStore(self._engine)
+
+    @cached_property
+    def compiled(self) -> CompiledTable:
+        """Compiled model versions (ONNX and parity verdicts) shared by every replica and batch job."""
+        return CompiledTable(self._engine)
 
     @property
     def dialect(self) -> str:
