@@ -93,8 +93,8 @@ def _prepare(base: Path, tmp: Path, rows: int) -> tuple[bytes, bytes]:
     from modelport.settings import Settings
 
     registry = Registry.open(Settings(home=base))
-    demo = run_demo(registry, base / "demo")
-    registry.promote(demo.model, demo.versions["gradient_boosting"], reason="benchmark")
+    demo = run_demo(registry, base / "demo", actor="benchmark")
+    registry.promote(demo.model, demo.versions["gradient_boosting"], reason="benchmark", actor="benchmark")
     registry.store.create_deployment("credit", demo.model, "production")
     registry.store.close()
     table = pa.Table.from_pandas(make_credit_data(rows, seed=3).drop(columns=[TARGET]), preserve_index=False)

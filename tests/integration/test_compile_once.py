@@ -84,7 +84,7 @@ def test_a_second_server_on_postgres_serves_without_converting(
     serve_app: Any, pg_settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     control = Registry.open(pg_settings)
-    demo = run_demo(control, tmp_path / "demo")
+    demo = run_demo(control, tmp_path / "demo", actor="test")
     control.store.create_deployment("credit", demo.model, "production")
     control.store.close()
     rows = pd.read_csv(demo.data_dir / "credit_to_score.csv").head(3)
