@@ -302,9 +302,11 @@ class Registry:
     def _log_artifacts(self, model_dir: Path) -> str:
         experiment = self._client.get_experiment_by_name(_EXPERIMENT)
         if experiment is None:
-            experiment_id = self._client.create_experiment(
-                _EXPERIMENT, artifact_location=self._settings.resolved_artifact_root + "/" + _EXPERIMENT
-            )
+            # A tracking server stores artifacts itself (mlflow-artifacts:/) unless told otherwise: a local
+            # default root would leave them on this machine, out of reach of every other replica.
+            remote = self._uri.startswith(("http://", "https://")) and self._settings.artifact_root is None
+            location = None if remote else self._settings.resolved_artifact_root + "/" + _EXPERIMENT
+            experiment_id = self._client.create_experiment(_EXPERIMENT, artifact_location=location)
         else:
             experiment_id = experiment.experiment_id
         run = self._client.create_run(experiment_id, run_name="register")
@@ -324,17 +326,19 @@ class Registry:
     def _move_alias(self, name: str, alias: str, version: int) -> None:
         self._client.set_registered_model_alias(name, alias, str(version))
         stage = _STAGES.get(alias)
-        if stage is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # stages are deprecated in MLflow; we keep them for old URIs
-                # NB: an int, not a str: MLflow's archiving query compares the integer column with the
-                # argument as given, which PostgreSQL refuses for a string.
-                self._client.transition_model_version_stage(
-                    name,
-                    version,
-                    stage,
-                    archive_existing_versions=True,
-                )
+        if stage is None:
+            return
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # stages are deprecated in MLflow; we keep them for old URIs
+            # NB: we archive the previous holders ourselves instead of archive_existing_versions=True: MLflow's
+            # archiving query compares the integer version column with the version as received, a string
+            # over REST, which a tracking server on PostgreSQL refuses ("integer <> character varying").
+            for held in self._client.search_model_versions(f"name='{name}'"):
+                if held.current_stage == stage and int(held.version) != version:
+                    self._client.transition_model_version_stage(
+                        name, str(held.version), "Archived", archive_existing_versions=False
+                    )
+            self._client.transition_model_version_stage(name, str(version), stage, archive_existing_versions=False)
 
     def _current_alias(self, name: str, alias: str) -> int | None:
         from mlflow.exceptions import MlflowException
