@@ -103,8 +103,8 @@ def compose_document(spec: ComposeSpec) -> dict[str, Any]:
     }
     batch = _modelport_service(spec, score_command(spec.batch)[1:])
     batch |= {"profiles": ["batch"], "volumes": ["./data:/data"], "healthcheck": {"disable": True}}
+    # No top-level ``name``: the compose specification's published JSON schema predates it.
     return {
-        "name": "modelport",
         "services": {
             "postgres": {
                 "image": spec.postgres_image,
