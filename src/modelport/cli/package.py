@@ -7,29 +7,16 @@ import secrets
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 import modelport
-from modelport.batch.schedule import ScheduleSpec
 from modelport.cli.pairs import parse_pairs
 from modelport.errors import InvalidRequest
-from modelport.package import (
-    ClusterSpec,
-    ComposeSpec,
-    ImageSpec,
-    StreamWorkerSpec,
-    base_objects,
-    env_file,
-    installed_distributions,
-    manifest_problems,
-    pinned_requirements,
-    provided_extras,
-    render_compose,
-    render_image,
-    render_k8s,
-)
+
+if TYPE_CHECKING:
+    from modelport.batch.schedule import ScheduleSpec
 
 __all__ = ["app"]
 
@@ -37,6 +24,13 @@ app = typer.Typer(no_args_is_help=True, help="Write a Dockerfile, a compose stac
 
 _OUT = Annotated[Path, typer.Option("--out", help="Folder to write into (created if missing).")]
 _STREAM_EXTRAS = ("redis", "kafka")
+_IMAGE = f"modelport:{modelport.__version__}"
+# The generators are imported by each command, not here: `modelport batch score` should not pay for them.
+
+
+def _given(**options: Any) -> dict[str, Any]:
+    """The options the user gave; the spec's own defaults apply to the others."""
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _write(out: Path, files: Mapping[str, str]) -> None:
@@ -72,7 +66,9 @@ def _copy_source(root: Path, target: Path) -> None:
 @app.command()
 def docker(
     out: _OUT,
-    base: Annotated[str, typer.Option(help="Base image of both stages (a fixed tag).")] = ImageSpec.base,
+    base: Annotated[
+        str | None, typer.Option(help="Base image of both stages, a fixed tag (default: python:3.11-slim-bookworm).")
+    ] = None,
     extras: Annotated[
         str | None, typer.Option(help="Comma-separated extras to install (default: onnx and the stream extras).")
     ] = None,
@@ -80,6 +76,8 @@ def docker(
     source: Annotated[Path | None, typer.Option(help="modelport checkout to package (default: this one).")] = None,
 ) -> None:
     """A build context: multi-stage Dockerfile, .dockerignore, requirements.lock and modelport's source."""
+    from modelport.package import ImageSpec, installed_distributions, pinned_requirements, provided_extras, render_image
+
     installed = installed_distributions()
     offered = provided_extras(installed)
     chosen = (
@@ -87,7 +85,7 @@ def docker(
         if extras is not None
         else tuple(e for e in ("onnx", *_STREAM_EXTRAS) if e in offered)
     )
-    spec = ImageSpec(base=base, extras=chosen, index_url=index_url)
+    spec = ImageSpec(**_given(base=base, index_url=index_url), extras=chosen)
     root = _source_root(source)
     files = render_image(spec, pinned_requirements(installed, spec.extras))
     _copy_source(root, out / "source")
@@ -98,13 +96,19 @@ def docker(
 @app.command()
 def compose(
     out: _OUT,
-    image: Annotated[str, typer.Option(help="The modelport image (see `package docker`).")] = ComposeSpec.image,
-    replicas: Annotated[int, typer.Option(help="modelport server replicas.")] = ComposeSpec.replicas,
-    deployment: Annotated[str, typer.Option(help="Deployment the stream worker scores.")] = ComposeSpec.deployment,
-    model: Annotated[str, typer.Option(help="Model the batch job scores (its production alias).")] = ComposeSpec.model,
+    image: Annotated[str | None, typer.Option(help=f"The modelport image (default: {_IMAGE}).")] = None,
+    replicas: Annotated[int | None, typer.Option(help="modelport server replicas (default: 2).")] = None,
+    deployment: Annotated[
+        str | None, typer.Option(help="Deployment the stream worker scores (default: credit_risk).")
+    ] = None,
+    model: Annotated[
+        str | None, typer.Option(help="Model the batch job scores at its production alias (default: credit_risk).")
+    ] = None,
 ) -> None:
     """compose.yaml (PostgreSQL, MLflow server, modelport replicas; profiles stream and batch) and .env."""
-    spec = ComposeSpec(image=image, replicas=replicas, deployment=deployment, model=model)
+    from modelport.package import ComposeSpec, env_file, render_compose
+
+    spec = ComposeSpec(**_given(image=image, replicas=replicas, deployment=deployment, model=model))
     _write(out, render_compose(spec))
     env = out / ".env"
     if not env.exists():
@@ -115,6 +119,8 @@ def compose(
 
 
 def _schedule(item: str, image: str) -> ScheduleSpec:
+    from modelport.batch.schedule import ScheduleSpec
+
     fields = parse_pairs(item.split(","), "--batch")
     missing = {"name", "model", "input", "output"} - set(fields)
     if missing:
@@ -129,7 +135,7 @@ def _schedule(item: str, image: str) -> ScheduleSpec:
 @app.command()
 def k8s(
     out: _OUT,
-    image: Annotated[str, typer.Option(help="The modelport image with a fixed tag.")] = ClusterSpec.image,
+    image: Annotated[str, typer.Option(help="The modelport image with a fixed tag.")] = _IMAGE,
     deployment: Annotated[
         list[str] | None, typer.Option("--deployment", "-d", help="A server role per deployment (repeatable).")
     ] = None,
@@ -142,16 +148,19 @@ def k8s(
         typer.Option(help="A scheduled batch run: name=N,model=REF,input=IN,output=OUT[,cron=EXPR] (repeatable)."),
     ] = None,
     registry_uri: Annotated[
-        str, typer.Option(help="The MLflow tracking server as pods reach it (no credentials).")
-    ] = ClusterSpec.registry_uri,
+        str | None,
+        typer.Option(help="The MLflow tracking server as pods reach it, no credentials (default: http://mlflow:5000)."),
+    ] = None,
 ) -> None:
     """A kustomize base and overlays/staging, overlays/production (`kubectl kustomize DIR/overlays/…`)."""
+    from modelport.package import ClusterSpec, StreamWorkerSpec, base_objects, manifest_problems, render_k8s
+
     spec = ClusterSpec(
         image=image,
         deployments=tuple(deployment or ()),
         streams=tuple(StreamWorkerSpec(d) for d in stream or ()),
         schedules=tuple(_schedule(item, image) for item in batch or ()),
-        registry_uri=registry_uri,
+        **_given(registry_uri=registry_uri),
     )
     problems = manifest_problems(base_objects(spec))
     if problems:  # a generator bug, not a user's mistake: refuse rather than write unsafe manifests
