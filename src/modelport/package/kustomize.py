@@ -16,8 +16,19 @@ __all__ = ["overlay_patches", "render_k8s"]
 _KUSTOMIZATION = {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (the inline patches) as literal blocks, readable as the YAML they are."""
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def _dump(doc: Any) -> str:
-    return yaml.safe_dump(doc, sort_keys=False, width=120)
+    return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, width=120)
 
 
 def _file_name(obj: dict[str, Any]) -> str:
