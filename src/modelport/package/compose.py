@@ -165,9 +165,11 @@ def env_file(password: str) -> str:
 
 
 def render_compose(spec: ComposeSpec) -> dict[str, str]:
-    """``compose.yaml``, ``.env.example`` and the database initialisation script, by relative path."""
+    """``compose.yaml``, ``.env.example``, a ``.gitignore`` keeping ``.env`` out of version control, and the
+    database initialisation script, by relative path."""
     return {
         "compose.yaml": yaml.safe_dump(compose_document(spec), sort_keys=False, width=120),
         ".env.example": env_file("change-me"),
+        ".gitignore": ".env\n",
         "initdb/10-modelport.sql": _INITDB,
     }
