@@ -48,7 +48,7 @@ class TrackingServer:
                 start_new_session=True,  # its uvicorn workers are stopped with it, as one process group
             )
             threading.Thread(target=self._drain, daemon=True).start()
-            if self._wait_healthy(deadline=time.monotonic() + 90):
+            if self._wait_healthy(deadline=time.monotonic() + 180):  # a loaded machine imports slowly
                 return
             in_use = "address already in use" in "".join(self.output).lower()
             self.stop()

@@ -57,6 +57,10 @@ def mlflow_server_args(spec: MlflowServerSpec) -> list[str]:
         spec.artifacts_destination,
         "--allowed-hosts",
         ",".join(allowed),
+        # uvicorn kills a worker that misses its 5 s health ping; importing MLflow on a throttled CPU (a
+        # container limit, a busy host) takes longer, and the workers would be killed over and over.
+        "--uvicorn-opts",
+        "--timeout-worker-healthcheck 60",
     ]
 
 
