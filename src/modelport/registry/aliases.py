@@ -26,9 +26,15 @@ def transition_stage(client: Any, name: str, version: int, stage: str) -> None:
     """Move the deprecated MLflow stage ``stage`` to ``version`` (the one place that calls MLflow for it)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # stages are deprecated in MLflow; we keep them for old URIs
-        # NB: an int, not a str: MLflow's archiving query compares the integer column with the
-        # argument as given, which PostgreSQL refuses for a string.
-        client.transition_model_version_stage(name, version, stage, archive_existing_versions=True)
+        # NB: we archive the previous holders ourselves instead of archive_existing_versions=True: MLflow's
+        # archiving query compares the integer version column with the version as received, a string
+        # over REST, which a tracking server on PostgreSQL refuses ("integer <> character varying").
+        for held in client.search_model_versions(f"name='{name}'"):
+            if held.current_stage == stage and int(held.version) != version:
+                client.transition_model_version_stage(
+                    name, str(held.version), "Archived", archive_existing_versions=False
+                )
+        client.transition_model_version_stage(name, str(version), stage, archive_existing_versions=False)
 
 
 class AliasMoves:

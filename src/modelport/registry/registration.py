@@ -24,7 +24,8 @@ _EXPERIMENT = "modelport-registrations"
 class Registration:
     """Validates a source, logs it as an MLflow run, creates the version and records who did it."""
 
-    def __init__(self, connection: MlflowConnection, store: StateStore, artifact_root: str) -> None:
+    def __init__(self, connection: MlflowConnection, store: StateStore, artifact_root: str | None) -> None:
+        """``artifact_root`` None: the tracking server stores the artifacts itself (``mlflow-artifacts:/``)."""
         self._mlflow = connection
         self._store = store
         self._artifact_root = artifact_root
@@ -76,7 +77,7 @@ class Registration:
         client = self._mlflow.client
         experiment = client.get_experiment_by_name(_EXPERIMENT)
         if experiment is None:
-            location = f"{self._artifact_root}/{_EXPERIMENT}"
+            location = None if self._artifact_root is None else f"{self._artifact_root}/{_EXPERIMENT}"
             experiment_id = client.create_experiment(_EXPERIMENT, artifact_location=location)
         else:
             experiment_id = experiment.experiment_id

@@ -42,7 +42,10 @@ class Registry:
         # of a version already on disk needs neither (see ``local_version``).
         self._mlflow = MlflowConnection(settings.resolved_registry_uri)
         self._aliases = AliasMoves(self._mlflow)
-        self._registration = Registration(self._mlflow, store, settings.resolved_artifact_root)
+        # A tracking server stores artifacts itself unless told otherwise: a local default root would
+        # leave them on this machine, out of reach of every other replica.
+        remote = settings.resolved_registry_uri.startswith(("http://", "https://")) and settings.artifact_root is None
+        self._registration = Registration(self._mlflow, store, None if remote else settings.resolved_artifact_root)
 
     @property
     def _client(self) -> Any:
