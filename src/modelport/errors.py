@@ -19,12 +19,15 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── InvalidInput              rows that violate a model's signature (carries details)
     │   ├── UnsupportedMediaType
     │   ├── PayloadTooLarge
-    │   └── RequestTimeout            a request body that stopped arriving
+    │   ├── RequestTimeout            a request body that stopped arriving
+    │   ├── QuantizationUnsupported   a graph with no weights onnxruntime can quantize
+    │   └── BundleInvalid             an edge bundle that fails verification (hash, signature, golden vectors)
     ├── Conflict                      (exit 4)
     │   ├── VersionInUse              delete of a version an alias points at
     │   ├── NothingToRollBack
     │   ├── AlreadyExists
-    │   └── RolloutConflict
+    │   ├── RolloutConflict
+    │   └── ParityFailed              an export whose outputs miss the original model's by more than allowed
     ├── AuthError                     (exit 5)
     │   ├── Unauthorized              no or unknown credentials
     │   └── Forbidden                 credentials without the needed scope
@@ -35,15 +38,17 @@ prints ``error[code]: message`` and exits with ``exit_code``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 __all__ = [
     "AliasNotFound",
     "AlreadyExists",
     "AuthError",
     "BackendError",
+    "BundleInvalid",
     "Conflict",
     "DeploymentNotFound",
+    "Detail",
     "Forbidden",
     "InvalidAlias",
     "InvalidInput",
@@ -56,7 +61,9 @@ __all__ = [
     "NotFound",
     "NotReady",
     "NothingToRollBack",
+    "ParityFailed",
     "PayloadTooLarge",
+    "QuantizationUnsupported",
     "RequestTimeout",
     "RolloutConflict",
     "Unauthorized",
@@ -66,16 +73,22 @@ __all__ = [
 ]
 
 
+class Detail(Protocol):
+    """A detail that knows its JSON form (``model_format.BadRow`` is the one for bad input rows)."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
 class ModelportError(Exception):
     """Base of every error modelport raises on purpose."""
 
     code: ClassVar[str] = "modelport_error"
     exit_code: ClassVar[int] = 1
 
-    def __init__(self, message: str, *, details: Sequence[Mapping[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, *, details: Sequence[Mapping[str, Any] | Detail] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details: list[dict[str, Any]] = [dict(d) for d in details or ()]
+        self.details: list[dict[str, Any]] = [dict(d) if isinstance(d, Mapping) else d.to_dict() for d in details or ()]
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -127,7 +140,7 @@ class InvalidAlias(InvalidRequest):
 
 
 class InvalidInput(InvalidRequest):
-    """Rows that violate a model's signature; ``details`` lists ``{"row", "column", "problem"}``."""
+    """Rows that violate a model's signature; ``details`` are ``model_format.BadRow``s as dicts."""
 
     code = "invalid_input"
 
@@ -142,6 +155,14 @@ class PayloadTooLarge(InvalidRequest):
 
 class RequestTimeout(InvalidRequest):
     code = "request_timeout"
+
+
+class QuantizationUnsupported(InvalidRequest):
+    code = "quantization_unsupported"
+
+
+class BundleInvalid(InvalidRequest):
+    code = "bundle_invalid"
 
 
 class Conflict(ModelportError):
@@ -163,6 +184,10 @@ class AlreadyExists(Conflict):
 
 class RolloutConflict(Conflict):
     code = "rollout_conflict"
+
+
+class ParityFailed(Conflict):
+    code = "parity_failed"
 
 
 class AuthError(ModelportError):

@@ -113,10 +113,15 @@ class Settings(BaseSettings):
     artifact_root: str | None = None
     """Where new model artifacts are written when the registry is a database. Default: ``<home>/artifacts``."""
     state_uri: str | None = None
-    """SQLAlchemy URL of modelport's own state (history, deployments, keys): SQLite or PostgreSQL.
-    Default: ``sqlite:///<home>/state.db``."""
+    """SQLAlchemy URL of modelport's own state (history, deployments, keys, rollouts, compiled models):
+    ``sqlite:///PATH`` or ``postgresql://USER:PASSWORD@HOST/DATABASE``. Every table is named ``modelport_*``
+    and migrations keep their revision in ``modelport_alembic_version``, so it may name the same PostgreSQL
+    database as ``registry_uri`` (not the same SQLite file: SQLite has one writer at a time). A database made
+    by an older modelport is upgraded in place on first use. Default: ``sqlite:///<home>/state.db``."""
     actor: str | None = None
-    """Name recorded in history for changes made by this process. Default: the OS user."""
+    """Who changes made from the command line are recorded as, in the model history and the policy
+    revisions. Default: the OS user. (The admin API records the API key's name; the rollout
+    controller ``rollout-controller``.)"""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
     auth: Literal["auto", "required", "disabled"] = "auto"
@@ -148,5 +153,6 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        """Local copies of model versions and their compiled forms (ONNX), keyed by name and version."""
+        """This machine's caches: model versions (``models/``, by name and version) and their compiled
+        forms (``compiled/``, by content key; the state store holds the shared copy)."""
         return self.resolved_home / "cache"

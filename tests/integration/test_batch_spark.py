@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +21,8 @@ from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.spark import score_with_spark, spark_session
 from modelport.errors import InvalidInput
+from modelport.runtime import SAMPLE_FILE, model_loader
+from modelport.settings import RuntimeSettings, Settings
 from tests.integration.cli_runner import Cli
 from tests.unit.batch.sklearn_scorer import save_mlflow_model, train_model
 
@@ -121,3 +124,42 @@ def test_spark_strict_fails_naming_the_bad_value(tmp_path: Path, spark: Any, res
 
     assert caught.value.details[0]["column"] == "x1"
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_spark_honours_runtime_prefer_and_tasks_never_convert(
+    tmp_path: Path, spark: Any, resolved: ResolvedModel
+) -> None:
+    pq.write_table(_input(300), tmp_path / "in.parquet")
+    # With a registration sample, so that ONNX can pass parity and be chosen.
+    folder = tmp_path / "model"
+    shutil.copytree(resolved.model_dir, folder)
+    pq.write_table(_input(200).drop_columns(["id"]), folder / SAMPLE_FILE)
+    resolved = ResolvedModel(folder, "demo", 1, "models:/demo/1")
+    native_only = Settings(home=tmp_path / "native", runtime=RuntimeSettings(prefer=("native", "pyfunc")))
+    onnx_first = Settings(home=tmp_path / "onnx")
+
+    native = score_with_spark(
+        BatchJob(input=str(tmp_path / "in.parquet"), output=tmp_path / "n.parquet"),
+        resolved,
+        loader=model_loader(native_only),
+        session=spark,
+    )
+    first = score_with_spark(
+        BatchJob(input=str(tmp_path / "in.parquet"), output=tmp_path / "o.parquet"),
+        resolved,
+        loader=model_loader(onnx_first),
+        session=spark,
+    )
+    second = score_with_spark(
+        BatchJob(input=str(tmp_path / "in.parquet"), output=tmp_path / "o2.parquet"),
+        resolved,
+        loader=model_loader(onnx_first),
+        session=spark,
+    )
+
+    assert (native.predictor, native.compiled) == ("native", None)
+    # Had any task ignored `prefer`, it would have compiled the version into this cache.
+    assert not (native_only.cache_dir / "compiled").exists()
+    assert (first.predictor, first.compiled) == ("onnx", "converted")
+    assert (second.predictor, second.compiled) == ("onnx", "disk")
+    assert len(list((onnx_first.cache_dir / "compiled").iterdir())) == 1

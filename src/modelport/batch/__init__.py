@@ -12,7 +12,7 @@ from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.local import score_locally
 from modelport.batch.progress import NullProgress, ProgressReporter, RichProgress
-from modelport.batch.scorer import ModelInfo, Rejection, Scorer, Scores
+from modelport.batch.scorer import ModelInfo, Scorer, Scores
 from modelport.batch.source import InputFile, InputFormat, discover_inputs, read_chunks
 from modelport.batch.summary import RunSummary
 
@@ -24,7 +24,6 @@ __all__ = [
     "NullProgress",
     "OutputLayout",
     "ProgressReporter",
-    "Rejection",
     "RichProgress",
     "RunSummary",
     "Scorer",

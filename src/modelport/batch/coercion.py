@@ -13,24 +13,24 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from modelport.batch.scorer import Rejection
+from modelport.model_format import BadRow
 
 __all__ = ["coerce_batch"]
 
 
-def coerce_batch(batch: pa.RecordBatch, types: Mapping[str, pa.DataType]) -> tuple[pa.RecordBatch, list[Rejection]]:
+def coerce_batch(batch: pa.RecordBatch, types: Mapping[str, pa.DataType]) -> tuple[pa.RecordBatch, list[BadRow]]:
     """Return ``batch`` with every column of ``types`` cast, plus the rows whose values would not cast.
 
     Values that do not convert become null in the returned batch; the caller drops the rejected rows.
     Columns absent from ``batch`` are left to the scorer, which knows which ones are optional.
     """
-    rejected: list[Rejection] = []
+    rejected: list[BadRow] = []
     columns = []
     for name, column in zip(batch.schema.names, batch.columns, strict=True):
         target = types.get(name)
         if target is not None and column.type != target:
             column, problems = _cast(column, target)
-            rejected.extend(Rejection(row, name, problem) for row, problem in problems)
+            rejected.extend(BadRow(row, name, problem) for row, problem in problems)
         columns.append(column)
     return pa.RecordBatch.from_arrays(columns, names=batch.schema.names), rejected
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from modelport.batch.scorer import Rejection
 from modelport.errors import InvalidRequest
+from modelport.model_format import BadRow
 from modelport.runtime.arrow_bridge import from_numpy
 
 __all__ = ["KEEP_ALL", "OutputLayout", "parse_keep"]
@@ -56,7 +56,7 @@ class OutputLayout:
         if missing:
             raise InvalidRequest(
                 f"column(s) {', '.join(missing)} asked for by --keep/--id are not in the input",
-                details=[{"column": name, "problem": "not in input"} for name in missing],
+                details=[BadRow(None, name, "not in input") for name in missing],
             )
 
     def scored(
@@ -76,9 +76,9 @@ class OutputLayout:
                 arrays.append(from_numpy(np.asarray(probabilities[:, position], dtype=np.float64)))
         return pa.RecordBatch.from_arrays(arrays, names=names)
 
-    def rejected(self, rows: pa.RecordBatch, rejections: Sequence[Rejection], first_row: int) -> pa.RecordBatch:
+    def rejected(self, rows: pa.RecordBatch, rejections: Sequence[BadRow], first_row: int) -> pa.RecordBatch:
         """One line per rejected row; ``rejections`` rows are positions in ``rows``, one per row."""
-        positions = np.array([r.row for r in rejections], dtype=np.int64)
+        positions = np.array([r.index for r in rejections], dtype=np.int64)
         names = ["row"]
         arrays: list[pa.Array] = [from_numpy(positions + first_row)]
         if self.id_column:

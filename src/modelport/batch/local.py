@@ -20,11 +20,12 @@ from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.part import score_batch
 from modelport.batch.progress import NullProgress, ProgressReporter
-from modelport.batch.scorer import ModelInfo, Rejection, Scorer
+from modelport.batch.scorer import ModelInfo, Scorer
 from modelport.batch.sink import OutputStream, part_suffix, write_part
 from modelport.batch.source import Chunk, InputFile, discover_inputs, read_chunks
 from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
+from modelport.model_format import BadRow
 
 __all__ = ["score_locally"]
 
@@ -37,7 +38,7 @@ class _Pending:
     index: int
     rows: int
     consumed: float
-    future: Future[tuple[PartRecord, Rejection | None]] | None
+    future: Future[tuple[PartRecord, BadRow | None]] | None
 
 
 def score_locally(
@@ -105,7 +106,7 @@ class _Run:
             progress.close()
         pool.shutdown()
 
-    def _process(self, chunk: Chunk) -> tuple[PartRecord, Rejection | None]:
+    def _process(self, chunk: Chunk) -> tuple[PartRecord, BadRow | None]:
         """In a worker thread: score one chunk and write its part files."""
         self.layout.check(chunk.batch.schema.names)
         part = score_batch(chunk.batch, self.scorer, self.layout, first_row=chunk.first_row)
@@ -126,11 +127,8 @@ class _Run:
             if first_rejection is not None:
                 raise InvalidInput(
                     f"row {first_rejection.row}: {first_rejection.problem} (--strict stops at the first bad row)",
-                    details=[
-                        {"row": first_rejection.row, "column": first_rejection.column,
-                         "problem": first_rejection.problem}
-                    ],
-                )  # fmt: skip
+                    details=[first_rejection],
+                )
             self.checkpoint.record(record)
             self.rows_scored += record.rows_in
         done = self.checkpoint.done[pending.index]

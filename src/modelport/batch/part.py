@@ -10,7 +10,8 @@ import pyarrow as pa
 
 from modelport.batch.coercion import coerce_batch
 from modelport.batch.layout import OutputLayout
-from modelport.batch.scorer import Rejection, Scorer
+from modelport.batch.scorer import Scorer
+from modelport.model_format import BadRow
 from modelport.runtime.arrow_bridge import from_numpy
 
 __all__ = ["ScoredPart", "score_batch"]
@@ -22,17 +23,17 @@ class ScoredPart:
 
     output: pa.RecordBatch
     rejected: pa.RecordBatch
-    first_rejection: Rejection | None
+    first_rejection: BadRow | None
 
 
 def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, first_row: int) -> ScoredPart:
     """Cast, score and lay out ``batch``; rows that fail the cast or the scorer's checks are rejected."""
     coerced, cast_rejections = coerce_batch(batch, scorer.input_types)
-    kept = _without(np.arange(batch.num_rows), {r.row for r in cast_rejections})
+    kept = _without(np.arange(batch.num_rows), {r.index for r in cast_rejections})
     scores = scorer.score(coerced.take(from_numpy(kept)) if len(kept) < batch.num_rows else coerced)
     # The scorer numbers rows within the batch it was given; bring them back to positions in ``batch``.
-    score_rejections = [Rejection(int(kept[r.row]), r.column, r.problem) for r in scores.rejected]
-    scored_rows = _without(kept, {r.row for r in score_rejections})
+    score_rejections = [r.at(int(kept[r.index])) for r in scores.rejected]
+    scored_rows = _without(kept, {r.index for r in score_rejections})
     if len(scores.predictions) != len(scored_rows):
         raise RuntimeError(f"scorer returned {len(scores.predictions)} predictions for {len(scored_rows)} valid rows")
     rejections = _merge([*cast_rejections, *score_rejections])
@@ -44,7 +45,7 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
     )
     first = None
     if rejections:
-        first = Rejection(rejections[0].row + first_row, rejections[0].column, rejections[0].problem)
+        first = rejections[0].at(rejections[0].index + first_row)
     return ScoredPart(output, layout.rejected(batch, rejections, first_row), first)
 
 
@@ -56,15 +57,15 @@ def _without(
     return positions[~np.isin(positions, np.fromiter(drop, dtype=np.int64))]
 
 
-def _merge(rejections: list[Rejection]) -> list[Rejection]:
+def _merge(rejections: list[BadRow]) -> list[BadRow]:
     """One rejection per row, in row order; several problems of one row are joined into one reason."""
-    by_row: dict[int, list[Rejection]] = defaultdict(list)
+    by_row: dict[int, list[BadRow]] = defaultdict(list)
     for rejection in rejections:
-        by_row[rejection.row].append(rejection)
+        by_row[rejection.index].append(rejection)
     merged = []
     for row in sorted(by_row):
         found = by_row[row]
         columns = [r.column for r in found if r.column]
         reason = "; ".join(f"{r.column}: {r.problem}" if r.column else r.problem for r in found)
-        merged.append(Rejection(row, columns[0] if len(set(columns)) == 1 else None, reason))
+        merged.append(BadRow(row, columns[0] if len(set(columns)) == 1 else None, reason))
     return merged

@@ -8,20 +8,11 @@ from typing import Any
 
 import pyarrow as pa
 
-from modelport.batch.scorer import Rejection, Scores
-from modelport.runtime import LoadedModel, load_model
+from modelport.batch.scorer import Scores
+from modelport.model_format import ARROW_TYPES
+from modelport.runtime import LoadedModel, VersionLoader
 
 __all__ = ["RuntimeScorer"]
-
-# MLflow column types (as the runtime's ColumnSpec names them) -> the Arrow type batch input is cast to.
-_ARROW_TYPES = {
-    "double": pa.float64(),
-    "float": pa.float32(),
-    "long": pa.int64(),
-    "integer": pa.int32(),
-    "boolean": pa.bool_(),
-    "string": pa.string(),
-}
 
 
 class RuntimeScorer:
@@ -29,18 +20,13 @@ class RuntimeScorer:
 
     def __init__(self, loaded: LoadedModel) -> None:
         self.loaded = loaded
-        self._types = {column.name: _ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
+        self._types = {column.name: ARROW_TYPES[column.dtype] for column in loaded.schema.columns}
 
     @classmethod
-    def from_model_dir(
-        cls,
-        model_dir: Path,
-        *,
-        cache_dir: Path | None = None,
-        prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
-    ) -> RuntimeScorer:
-        """Load ``model_dir`` with its fastest correct predictor; one intra-op thread, workers parallelise."""
-        return cls(load_model(model_dir, cache_dir=cache_dir, prefer=prefer, intra_op_threads=1))
+    def from_model_dir(cls, model_dir: Path, loader: VersionLoader | None = None) -> RuntimeScorer:
+        """Load ``model_dir`` with ``loader`` (``runtime.model_loader``; default: no compiled store, every
+        predictor kind allowed, one intra-op thread)."""
+        return cls((loader or VersionLoader(None))(model_dir))
 
     @property
     def kind(self) -> str:
@@ -60,5 +46,4 @@ class RuntimeScorer:
         present = [name for name in self._types if name in batch.schema.names]
         features, errors = self.loaded.schema.from_arrow(batch.select(present))
         result = self.loaded.predictor.predict(features)
-        rejected = [Rejection(error.row, error.column, error.problem) for error in errors]
-        return Scores(result.predictions, result.probabilities, rejected)
+        return Scores(result.predictions, result.probabilities, errors)

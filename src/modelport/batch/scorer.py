@@ -13,26 +13,19 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["ModelInfo", "Rejection", "Scorer", "Scores"]
+from modelport.model_format import BadRow
 
-
-@dataclass(frozen=True)
-class Rejection:
-    """Row ``row`` could not be scored; ``row`` is relative to the batch it came in, until the engine
-    rewrites it to the global input row number."""
-
-    row: int
-    column: str | None
-    problem: str
+__all__ = ["ModelInfo", "Scorer", "Scores"]
 
 
 @dataclass(frozen=True)
 class Scores:
-    """Predictions for the rows of a batch that were not rejected, in batch order."""
+    """Predictions for the rows of a batch that were not rejected, in batch order; ``rejected`` rows are
+    positions in the batch the scorer was given."""
 
     predictions: np.ndarray[Any, Any]
     probabilities: np.ndarray[Any, Any] | None = None
-    rejected: Sequence[Rejection] = field(default_factory=tuple)
+    rejected: Sequence[BadRow] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -43,6 +36,9 @@ class ModelInfo:
     version: int
     uri: str
     predictor: str
+    compiled: str | None = None
+    """How the predictor's compiled form was had: ``converted`` by this run, found on ``disk`` or in the
+    ``state store``; None when none was involved. Not part of the checkpoint fingerprint."""
 
 
 class Scorer(Protocol):

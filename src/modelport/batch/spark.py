@@ -27,6 +27,8 @@ from modelport.batch.scorer import ModelInfo
 from modelport.batch.source import InputFormat, discover_inputs
 from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput
+from modelport.model_format import BadRow
+from modelport.runtime import VersionLoader
 
 __all__ = ["score_with_spark", "spark_session"]
 
@@ -46,11 +48,17 @@ def score_with_spark(
     job: BatchJob,
     model: ResolvedModel,
     *,
+    loader: VersionLoader | None = None,
     master: str = "local[*]",
-    cache_dir: Path | None = None,
     session: Any | None = None,
 ) -> RunSummary:
-    """Run ``job`` with Spark; ``session`` reuses a running SparkSession instead of starting one."""
+    """Run ``job`` with Spark; ``session`` reuses a running SparkSession instead of starting one.
+
+    ``loader`` (``runtime.model_loader``) loads the version on the driver, compiling it once and keeping
+    the result in the disk cache; tasks load with its disk level only (``VersionLoader.local``), so they
+    honour the same ``runtime.prefer`` and find the compiled form without a database connection.
+    """
+    loader = loader or VersionLoader(None)
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
@@ -64,7 +72,8 @@ def score_with_spark(
         job.input_format,
         exclude=(target, job.rejected_path, job.summary_path, partial_dir(target)),
     )
-    scorer = RuntimeScorer.from_model_dir(model.model_dir, cache_dir=cache_dir)
+    scorer = RuntimeScorer(loader(model.model_dir, model=model.name, version=str(model.version)))
+    task_loader = loader.local()
     layout = OutputLayout(
         parse_keep(job.keep, job.id_column),
         job.id_column,
@@ -76,11 +85,13 @@ def score_with_spark(
 
     # The output schema comes from scoring a few rows on the driver, exactly as the tasks will.
     sample = frame.limit(64).toArrow()
-    probe = _scored_batches(layout, model.model_dir, cache_dir, scorer, None)(iter(sample.to_batches()))
+    probe = _scored_batches(layout, model.model_dir, task_loader, scorer, None)(iter(sample.to_batches()))
     spark_schema = from_arrow_schema(next(probe).schema)
     # Tasks cast to the schema as Spark will read it back (nullability, integer widths included).
     schema = to_arrow_schema(spark_schema)
-    scored = frame.mapInArrow(_scored_batches(layout, model.model_dir, cache_dir, None, schema), spark_schema).persist()
+    scored = frame.mapInArrow(
+        _scored_batches(layout, model.model_dir, task_loader, None, schema), spark_schema
+    ).persist()
 
     work = partial_dir(target)
     shutil.rmtree(work, ignore_errors=True)
@@ -95,7 +106,7 @@ def score_with_spark(
         shutil.rmtree(work, ignore_errors=True)
         raise InvalidInput(
             f"{first[_FILE]}: {first[_REASON]} (--strict stops at the first bad row)",
-            details=[{"row": None, "column": first[_COLUMN], "problem": first[_REASON]}],
+            details=[BadRow(None, first[_COLUMN], first[_REASON])],
         )
     rejected_path = job.rejected_path
     shutil.rmtree(rejected_path, ignore_errors=True)
@@ -116,7 +127,7 @@ def score_with_spark(
     )
     summary = timer.summary(
         job,
-        ModelInfo(model.name, model.version, model.uri, scorer.kind),
+        ModelInfo(model.name, model.version, model.uri, scorer.kind, scorer.loaded.compile_source),
         engine=f"spark ({spark.sparkContext.master})",
         inputs=[str(f.path) for f in files],
         counts=counts,
@@ -142,7 +153,7 @@ def _read(spark: Any, paths: list[str], fmt: InputFormat, features: set[str]) ->
 def _scored_batches(
     layout: OutputLayout,
     model_dir: Path,
-    cache_dir: Path | None,
+    loader: VersionLoader,
     scorer: RuntimeScorer | None,
     schema: pa.Schema | None,
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
@@ -150,7 +161,7 @@ def _scored_batches(
 
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         # Loaded in the task, once for all its batches: a model does not travel well in a closure.
-        task_scorer = scorer or RuntimeScorer.from_model_dir(model_dir, cache_dir=cache_dir)
+        task_scorer = scorer or RuntimeScorer.from_model_dir(model_dir, loader)
         for batch in batches:
             files = batch.column(_FILE)
             rows = batch.drop_columns([_FILE])

@@ -42,6 +42,8 @@ class RunSummary:
     started_utc: str
     finished_utc: str
     modelport_version: str
+    compiled: str | None = None
+    """``converted`` (this run compiled the version), ``disk``/``state store`` (it found it compiled)."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -97,4 +99,5 @@ class RunTimer:
             started_utc=self.started.isoformat(),
             finished_utc=datetime.now(UTC).isoformat(),
             modelport_version=__version__,
+            compiled=model.compiled,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, deployments, keys, models, rollouts, serve
+from modelport.cli import batch, compilation, deployments, edge, keys, models, package, rollouts, serve
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -13,7 +13,10 @@ deployments.register_commands(app)
 app.command()(demo)
 app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
+app.add_typer(edge.app, name="edge")
+app.add_typer(package.app, name="package")
 serve.register(app)
+compilation.register(app)
 rollouts.register(app)
 
 

@@ -22,9 +22,10 @@ from modelport.batch import (
 from modelport.batch.model_ref import resolve_model
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.schedule import ScheduleSpec, render_airflow_dag, render_cronjob
-from modelport.cli.context import registry_from, settings_from
+from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import print_json
 from modelport.cli.pairs import parse_pairs
+from modelport.runtime import model_loader
 
 __all__ = ["app"]
 
@@ -75,20 +76,18 @@ def score(
         **job_options,
     )
     resolved = resolve_model(model_ref, lambda: registry_from(ctx))
+    # A registered version shares its compiled form through the state store (already open: the registry
+    # uses it); a local model folder (version 0) needs no state, the disk cache alone serves it.
+    store = store_from(ctx) if resolved.version else None
+    # Batch engines parallelise with workers: one ONNX thread per predict call.
+    loader = model_loader(settings, store, intra_op_threads=1)
     if engine is Engine.SPARK:
         from modelport.batch.spark import score_with_spark
 
-        summary = score_with_spark(
-            job,
-            resolved,
-            master=spark_master or settings.batch.spark_master,
-            cache_dir=settings.cache_dir,
-        )
+        summary = score_with_spark(job, resolved, loader=loader, master=spark_master or settings.batch.spark_master)
     else:
-        scorer = RuntimeScorer.from_model_dir(
-            resolved.model_dir, cache_dir=settings.cache_dir, prefer=settings.runtime.prefer
-        )
-        info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind)
+        scorer = RuntimeScorer(loader(resolved.model_dir, model=resolved.name, version=str(resolved.version)))
+        info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)
         show = not json_output and sys.stderr.isatty()
         progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
         summary = score_locally(job, scorer, info, progress)

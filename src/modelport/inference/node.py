@@ -77,7 +77,7 @@ class Node:
         serving = settings.serving
         self.plane = DataPlane(
             catalog,
-            loader if loader is not None else _default_loader(settings),
+            loader if loader is not None else _default_loader(settings, store),
             self.metrics,
             only=serving.deployments if deployments is None else deployments,
             default=serving.default_deployment,
@@ -152,17 +152,11 @@ def _open_registry(settings: Settings, store: StateStore) -> Registry:
     return Registry.open(settings, store)
 
 
-def _default_loader(settings: Settings) -> ModelLoader:
-    import functools
+def _default_loader(settings: Settings, store: StateStore | None) -> ModelLoader:
+    # Compiled once for every replica: the state store's compiled versions behind this machine's disk cache.
+    from modelport.runtime import model_loader
 
-    from modelport.runtime import load_model
-
-    return functools.partial(
-        load_model,
-        cache_dir=settings.cache_dir / "compiled",
-        prefer=settings.runtime.prefer,
-        intra_op_threads=settings.runtime.intra_op_threads,
-    )
+    return model_loader(settings, store)
 
 
 def _freeze_heap() -> None:

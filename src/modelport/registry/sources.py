@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from modelport.errors import InvalidSample, InvalidSource, MissingSignature
+from modelport.model_format import estimator_predicts_probabilities, flavor_of, onnx_predicts_probabilities
 from modelport.registry.samples import SAMPLE_FILENAME
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _save_sklearn(model: Any, sample: pd.DataFrame | None, dst: Path) -> pd.Data
     return features
 
 
-def _save_onnx(path: Path, sample: pd.DataFrame | None, dst: Path) -> pd.DataFrame:
+def _save_onnx(path: Path, sample: pd.DataFrame | None, dst: Path) -> tuple[pd.DataFrame, bool]:
     try:
         import onnx
         import onnxruntime as ort
@@ -153,7 +154,7 @@ def _save_onnx(path: Path, sample: pd.DataFrame | None, dst: Path) -> pd.DataFra
         raise InvalidSource(f"{path.name}: only ONNX models with one 2-D input tensor can be registered")
     signature = infer_signature(sample, np.asarray(output))
     mlflow.onnx.save_model(proto, dst, signature=signature, pip_requirements=["onnxruntime"])
-    return sample
+    return sample, onnx_predicts_probabilities(session)
 
 
 def _copy_mlflow_model(source: str, sample: pd.DataFrame | None, dst: Path, tracking_uri: str) -> pd.DataFrame | None:
@@ -195,12 +196,14 @@ def _mlflow_model_predicts_proba(model_dir: Path, flavor: str) -> bool | None:
         if flavor == "sklearn":
             import mlflow.sklearn
 
-            return callable(getattr(mlflow.sklearn.load_model(str(model_dir)), "predict_proba", None))
+            return estimator_predicts_probabilities(mlflow.sklearn.load_model(str(model_dir)))
         if flavor == "onnx":
-            import onnx
+            import onnxruntime as ort
+            import yaml
 
-            # skl2onnx/onnxmltools classifiers: a label output, then a probability output
-            return len(onnx.load(str(model_dir / "model.onnx")).graph.output) > 1
+            conf = yaml.safe_load((model_dir / "MLmodel").read_text(encoding="utf-8"))["flavors"]["onnx"]
+            path = model_dir / conf.get("data", "model.onnx")
+            return onnx_predicts_probabilities(ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]))
     except Exception:  # a model MLflow can copy but not load here: say "unknown" rather than fail
         return None
     return None
@@ -228,21 +231,19 @@ def prepare_source(
         kept = _copy_mlflow_model(artifact_uri or source, sample, dst, tracking_uri)
         from mlflow.models import Model
 
-        flavors = Model.load(str(dst / "MLmodel")).flavors
-        flavor = next((f for f in flavors if f != "python_function"), "python_function")
+        flavor = flavor_of(Model.load(str(dst / "MLmodel")).flavors)
         predicts_proba = _mlflow_model_predicts_proba(dst, flavor)
     elif path.is_dir():
         raise InvalidSource(f"{source} is a folder without an MLmodel file: not an MLflow model")
     elif path.suffix.lower() == ".onnx":
-        kept, flavor = _save_onnx(path, sample, dst), "onnx"
-        predicts_proba = _mlflow_model_predicts_proba(dst, flavor)
+        (kept, predicts_proba), flavor = _save_onnx(path, sample, dst), "onnx"
     elif path.suffix.lower() in PICKLE_SUFFIXES + _SKOPS_SUFFIXES:
         model = _load_estimator(path)
         if not callable(getattr(model, "predict", None)):
             raise InvalidSource(f"{path.name} holds a {type(model).__name__}, not an estimator with predict()")
         kept = _save_sklearn(model, sample, dst)
         flavor = "sklearn"
-        predicts_proba = callable(getattr(model, "predict_proba", None))
+        predicts_proba = estimator_predicts_probabilities(model)
     else:
         raise InvalidSource(
             f"{path.name}: unsupported model file; use .joblib/.pkl/.skops (scikit-learn API), .onnx, "

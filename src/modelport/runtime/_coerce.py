@@ -15,19 +15,11 @@ from typing import Any, Final
 
 import numpy as np
 
+from modelport.model_format import NUMPY_DTYPES
+
 #: Marks a value absent from a record (distinct from an explicit null).
 MISSING: Final = object()
 
-#: numpy dtype of each supported MLflow column type.
-NUMPY_DTYPES: Final[dict[str, np.dtype[Any]]] = {
-    "double": np.dtype(np.float64),
-    "float": np.dtype(np.float32),
-    "long": np.dtype(np.int64),
-    "integer": np.dtype(np.int32),
-    "boolean": np.dtype(np.bool_),
-    "string": np.dtype(object),
-}
-NUMERIC_TYPES: Final = frozenset({"double", "float", "long", "integer", "boolean"})
 _FLOATS: Final = frozenset({"double", "float"})
 _INTS: Final = frozenset({"long", "integer"})
 _INT_BOUNDS: Final = {"long": (-(2**63), 2**63 - 1), "integer": (-(2**31), 2**31 - 1)}

@@ -7,6 +7,7 @@ directly.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
-from modelport.runtime.cache import ConversionCache, model_key
-from modelport.runtime.conversion import ConversionFailed, convert, plans_for
+from modelport.model_format import onnx_predicts_probabilities, read_mlmodel
+from modelport.runtime.compiled import CompiledStore, compile_key
+from modelport.runtime.compiler import compile_estimator
 from modelport.runtime.features import Features
-from modelport.runtime.mlmodel import read_mlmodel
 from modelport.runtime.native import NativePredictor, PyfuncPredictor
 from modelport.runtime.ort import OnnxPredictor, new_session
-from modelport.runtime.parity import ParityReport, check_parity
+from modelport.runtime.parity import ParityReport
 from modelport.runtime.predictor import ClassifierPredictor, Predictor
 from modelport.runtime.schema import InputSchema
 from modelport.types import SAMPLE_FILENAME
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["SAMPLE_FILE", "LoadedModel", "load_model"]
+
+log = logging.getLogger(__name__)
 
 SAMPLE_FILE = SAMPLE_FILENAME  # written by the registry at registration
 """Rows kept beside ``MLmodel`` at registration, used for parity checks and warm-up."""
@@ -54,14 +57,27 @@ class LoadedModel:
     """Why ONNX was (not) chosen; None when ONNX was never in question."""
     sample_table: pa.Table | None
     """The registration sample as kept on disk (``sample`` gives it as a DataFrame)."""
-    cache_hit: bool = False
-    """True when the ONNX verdict came from ``cache_dir`` instead of a fresh conversion."""
+    compiled_from: str | None = None
+    """Where the compiled verdict was found (``disk``, ``state store``); None when made here or not needed."""
+    converted: bool = False
+    """True when this load converted the model to ONNX and checked parity (nobody had stored the result)."""
     sample_features: Features | None = field(default=None, repr=False)
 
     @property
     def sample(self) -> pd.DataFrame | None:
         """The registration sample; converted on demand so a load never pays for pandas it does not use."""
         return None if self.sample_table is None else self.sample_table.to_pandas()
+
+    @property
+    def compile_source(self) -> str | None:
+        """``converted`` (by this load), ``disk`` or ``state store`` (found compiled); None when no
+        compilation was involved (an ONNX model, pyfunc only, ONNX not preferred, no sample)."""
+        return "converted" if self.converted else self.compiled_from
+
+    @property
+    def cache_hit(self) -> bool:
+        """The verdict was found compiled (on disk or in the state store) rather than made by this load."""
+        return self.compiled_from is not None
 
     @property
     def kind(self) -> str:
@@ -78,37 +94,41 @@ class LoadedModel:
 def load_model(
     model_dir: Path,
     *,
-    cache_dir: Path | None = None,
+    store: CompiledStore | None = None,
     prefer: Sequence[str] = ("onnx", "native", "pyfunc"),
     intra_op_threads: int = 1,
+    model: str = "",
+    version: str = "",
 ) -> LoadedModel:
     """Load the MLflow model in ``model_dir`` with the first predictor kind of ``prefer`` that is correct.
 
-    Raises :class:`~modelport.errors.InvalidSource` when the directory is not a loadable MLflow model.
+    ``store`` keeps compiled forms: a version compiled by any process that shares it loads without
+    converting; one compiled here is put there (``model``/``version`` label the entry, default: the
+    folder's names). Raises :class:`~modelport.errors.InvalidSource` when the directory is not a
+    loadable MLflow model.
     """
     model_dir = Path(model_dir)
     meta = read_mlmodel(model_dir)
     schema = InputSchema(meta.columns)
     sample, sample_features = _read_sample(model_dir, schema)
-    flavor = meta.flavor
-    origin = _Origin(schema, flavor, sample, sample_features)
+    origin = _Origin(schema, meta.flavor, sample, sample_features)
 
-    if flavor == "onnx" and "onnx" in prefer:
+    if meta.flavor == "onnx" and "onnx" in prefer:
         return _load_onnx_flavor(model_dir, meta.flavors["onnx"], intra_op_threads, origin)
 
-    cache = ConversionCache(cache_dir) if cache_dir is not None else None
-    key = model_key(model_dir) if cache is not None else ""
-    cached = cache.get(key) if cache is not None and "onnx" in prefer else None
-    if cached is not None and cached.onnx is not None:
+    key = compile_key(model_dir) if store is not None and "onnx" in prefer else None
+    found = store.get(key) if store is not None and key is not None else None
+    if found is not None:
+        log.info("%s: compiled form found in the %s, not converting", model_dir, found.origin)
+    if found is not None and found.onnx is not None:
         # A version already converted and checked: no need to even deserialize the original.
         predictor = OnnxPredictor(
-            new_session(cached.onnx, intra_op_threads),
+            new_session(found.onnx, intra_op_threads),
             schema.names,
-            classes=None if cached.meta["classes"] is None else tuple(cached.meta["classes"]),
-            probabilities=bool(cached.meta["predicts_probabilities"]),
+            classes=found.classes,
+            probabilities=found.predicts_probabilities,
         )
-        report = ParityReport.from_dict(cached.meta["parity"])
-        return origin.loaded(predictor, str(cached.meta["model_type"]), report, cache_hit=True)
+        return origin.loaded(predictor, found.model_type, found.parity, compiled_from=found.origin)
 
     pyfunc = _load_pyfunc(model_dir)
     raw = _raw_estimator(pyfunc)
@@ -118,27 +138,25 @@ def load_model(
     native = NativePredictor(raw)
     model_type = type(raw).__name__
     parity: ParityReport | None = None
+    converted = False
     if "onnx" in prefer:
-        if cached is not None:
-            parity = ParityReport.from_dict(cached.meta["parity"])
+        if found is not None:
+            parity = found.parity
         elif sample_features is None or sample_features.n_rows == 0:
             parity = ParityReport(0, False, reason=_NO_SAMPLE)
         else:
-            onnx_bytes, onnx_predictor, parity = _compile(raw, native, schema, sample_features, intra_op_threads)
-            if cache is not None:
-                verdict = {
-                    "passed": onnx_bytes is not None,
-                    "model_type": model_type,
-                    "predicts_probabilities": native.predicts_probabilities,
-                    "classes": None if native.classes is None else list(native.classes),
-                    "parity": parity.to_dict(),
-                }
-                cache.put(key, verdict, onnx_bytes)
+            log.info("compiling %s to ONNX and checking parity on %d rows", model_dir, sample_features.n_rows)
+            compiled, onnx_predictor = compile_estimator(raw, native, schema, sample_features, intra_op_threads)
+            converted = True
+            if store is not None and key is not None:
+                store.put(key, compiled, model=model or model_dir.parent.name, version=version or model_dir.name)
             if onnx_predictor is not None:
-                return origin.loaded(onnx_predictor, model_type, parity)
+                return origin.loaded(onnx_predictor, model_type, compiled.parity, converted=True)
+            parity = compiled.parity
+    compiled_from = None if found is None else found.origin
     if "native" in prefer:
-        return origin.loaded(native, model_type, parity, cache_hit=cached is not None)
-    return origin.loaded(PyfuncPredictor(pyfunc), "pyfunc", parity)
+        return origin.loaded(native, model_type, parity, compiled_from=compiled_from, converted=converted)
+    return origin.loaded(PyfuncPredictor(pyfunc), "pyfunc", parity, compiled_from=compiled_from, converted=converted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +169,13 @@ class _Origin:
     sample_features: Features | None
 
     def loaded(
-        self, predictor: Predictor, model_type: str, parity: ParityReport | None, *, cache_hit: bool = False
+        self,
+        predictor: Predictor,
+        model_type: str,
+        parity: ParityReport | None,
+        *,
+        compiled_from: str | None = None,
+        converted: bool = False,
     ) -> LoadedModel:
         probabilities, classes = False, None
         if isinstance(predictor, ClassifierPredictor):
@@ -165,54 +189,10 @@ class _Origin:
             classes,
             parity,
             self.sample,
-            cache_hit,
+            compiled_from,
+            converted,
             self.sample_features,
         )
-
-
-def _compile(
-    raw: Any, native: NativePredictor, schema: InputSchema, sample: Features, threads: int
-) -> tuple[bytes | None, OnnxPredictor | None, ParityReport]:
-    """Try each conversion plan; return the first that passes parity, or the reasons none did."""
-    try:
-        reference = native.predict(sample)
-    except Exception as exc:  # the original model cannot score its own sample: nothing to compare with
-        return (
-            None,
-            None,
-            ParityReport(sample.n_rows, False, reason=f"original model failed on the sample: {exc}"),
-        )
-    failures: list[str] = []
-    last: ParityReport | None = None
-    for plan in plans_for(raw, schema):
-        label = f"{plan.layout}/{plan.precision}"
-        try:
-            onnx_bytes = convert(raw, schema, plan)
-            predictor = OnnxPredictor(
-                new_session(onnx_bytes, threads),
-                schema.names,
-                classes=native.classes,
-                probabilities=native.predicts_probabilities,
-            )
-            candidate = predictor.predict(sample)
-        except (ConversionFailed, InvalidSource) as exc:
-            failures.append(f"{label}: conversion failed ({exc})")
-            continue
-        except Exception as exc:  # onnxruntime rejects some converted graphs at load or run time
-            failures.append(f"{label}: onnxruntime failed ({type(exc).__name__}: {exc})")
-            continue
-        last = check_parity(reference, candidate, classifier=native.classes is not None)
-        if last.passed:
-            return onnx_bytes, predictor, last
-        failures.append(f"{label}: {last.reason}")
-    reason = "; ".join(failures) or "no ONNX converter for this model"
-    if last is None:
-        return None, None, ParityReport(sample.n_rows, False, reason=reason, candidate="onnx")
-    return (
-        None,
-        None,
-        ParityReport(last.rows, False, last.max_abs_diff, last.label_agreement, reason, candidate="onnx"),
-    )
 
 
 def _read_sample(model_dir: Path, schema: InputSchema) -> tuple[pa.Table | None, Features | None]:
@@ -252,8 +232,5 @@ def _load_onnx_flavor(model_dir: Path, conf: dict[str, Any], threads: int, origi
         session = new_session(str(path), threads)
     except Exception as exc:
         raise InvalidSource(f"cannot load ONNX model {path}: {exc}") from exc
-    outputs = session.get_outputs()
-    # Classifier convention: labels first, then an n x n_classes probability tensor.
-    with_probabilities = len(outputs) >= 2 and outputs[1].type in ("tensor(float)", "tensor(double)")
-    predictor = OnnxPredictor(session, origin.schema.names, probabilities=with_probabilities)
+    predictor = OnnxPredictor(session, origin.schema.names, probabilities=onnx_predicts_probabilities(session))
     return origin.loaded(predictor, "onnx", None)

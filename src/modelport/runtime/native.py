@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from modelport.model_format import estimator_predicts_probabilities
 from modelport.runtime.features import Features
 from modelport.runtime.result import PredictionResult, empty_result
 
@@ -27,7 +28,7 @@ class NativePredictor:
         self._wants_frame = hasattr(model, "feature_names_in_")
         classes = getattr(model, "classes_", None)
         self.classes: tuple[Any, ...] | None = None if classes is None else tuple(np.asarray(classes).tolist())
-        self.predicts_probabilities = self.classes is not None and hasattr(model, "predict_proba")
+        self.predicts_probabilities = estimator_predicts_probabilities(model)
 
     def _inputs(self, features: Features) -> Any:
         if self._wants_frame:

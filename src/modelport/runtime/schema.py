@@ -10,7 +10,8 @@ import numpy as np
 import pyarrow as pa
 
 from modelport.errors import InvalidInput, InvalidSource
-from modelport.runtime._coerce import MISSING, NUMERIC_TYPES, NUMPY_DTYPES, coerce_column
+from modelport.model_format import NUMERIC_TYPES, NUMPY_DTYPES, BadRow
+from modelport.runtime._coerce import MISSING, coerce_column
 from modelport.runtime.arrow_bridge import to_numpy
 from modelport.runtime.features import Features
 from modelport.types import ColumnSpec
@@ -18,22 +19,10 @@ from modelport.types import ColumnSpec
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ColumnSpec", "InputSchema", "RowError"]
+__all__ = ["ColumnSpec", "InputSchema"]
 
 #: Enough to fix a request; a million-row batch must not produce a million-entry error body.
 MAX_DETAILS = 20
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """Why one row was rejected; ``row`` is its index in the input, ``column`` None for row-wide problems."""
-
-    row: int
-    column: str | None
-    problem: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "problem": self.problem}
 
 
 @dataclass(frozen=True)
@@ -74,13 +63,13 @@ class InputSchema:
             return fast
         known = set(self.names)
         cols: dict[str, list[Any]] = {name: [] for name in self.names}
-        row_errors: list[RowError] = []
+        row_errors: list[BadRow] = []
         for row, record in enumerate(records):
             if not isinstance(record, Mapping):
-                row_errors.append(RowError(row, None, "expected an object of column values"))
+                row_errors.append(BadRow(row, None, "expected an object of column values"))
                 record = {}
             elif len(record) != len(known) or not known.issuperset(record):
-                row_errors.extend(RowError(row, str(k), "unexpected column") for k in record if k not in known)
+                row_errors.extend(BadRow(row, str(k), "unexpected column") for k in record if k not in known)
             for name, values in cols.items():
                 values.append(record.get(name, MISSING))
         return self._build(cols, len(records), row_errors, strict=True)[0]
@@ -121,7 +110,7 @@ class InputSchema:
         if len(lengths) > 1:
             raise InvalidInput(
                 "columns have different lengths",
-                details=[{"row": None, "column": k, "problem": f"{len(v)} values"} for k, v in columns.items()],
+                details=[BadRow(None, k, f"{len(v)} values") for k, v in columns.items()],
             )
         n_rows = lengths.pop() if lengths else 0
         cols = {name: columns.get(name, [None] * n_rows) for name in self.names}
@@ -133,12 +122,12 @@ class InputSchema:
         self._check_names(order)
         width = len(order)
         cols: dict[str, list[Any]] = {name: [] for name in order}
-        row_errors: list[RowError] = []
+        row_errors: list[BadRow] = []
         for row, values in enumerate(rows):
             size = _length(values)
             if size != width:
                 got = type(values).__name__ if size is None else f"{size} values"
-                row_errors.append(RowError(row, None, f"expected {width} values, got {got}"))
+                row_errors.append(BadRow(row, None, f"expected {width} values, got {got}"))
                 values = [None] * width
             for name, value in zip(order, values, strict=True):
                 cols[name].append(value)
@@ -153,8 +142,8 @@ class InputSchema:
 
     # -- lenient entry point (batch) ---------------------------------------------------------------
 
-    def from_arrow(self, batch: pa.RecordBatch | pa.Table, *, strict: bool = False) -> tuple[Features, list[RowError]]:
-        """Valid rows of ``batch`` plus one :class:`RowError` per rejected row.
+    def from_arrow(self, batch: pa.RecordBatch | pa.Table, *, strict: bool = False) -> tuple[Features, list[BadRow]]:
+        """Valid rows of ``batch`` plus one :class:`BadRow` per rejected row.
 
         A missing or extra column is a whole-input problem and raises :class:`InvalidInput` even when
         lenient; ``strict=True`` also raises for the first bad rows.
@@ -175,22 +164,20 @@ class InputSchema:
         given = list(given)
         given_set = set(given)
         details = [
-            {"row": None, "column": c.name, "problem": "missing required column"}
+            BadRow(None, c.name, "missing required column")
             for c in self.columns
             if c.required and c.name not in given_set
         ]
         known = set(self.names)
-        details += [
-            {"row": None, "column": name, "problem": "unexpected column"} for name in given if name not in known
-        ]
+        details += [BadRow(None, name, "unexpected column") for name in given if name not in known]
         if len(given_set) != len(given):
-            details.append({"row": None, "column": None, "problem": "duplicate column names"})
+            details.append(BadRow(None, None, "duplicate column names"))
         if details:
             raise InvalidInput(_summary(details), details=details[:MAX_DETAILS])
 
     def _build(
-        self, cols: Mapping[str, Any], n_rows: int, row_errors: list[RowError], *, strict: bool
-    ) -> tuple[Features, list[RowError]]:
+        self, cols: Mapping[str, Any], n_rows: int, row_errors: list[BadRow], *, strict: bool
+    ) -> tuple[Features, list[BadRow]]:
         arrays: dict[str, np.ndarray] = {}
         errors = list(row_errors)
         # A row that is wrong as a whole (wrong width, not an object) holds placeholders: its
@@ -199,17 +186,16 @@ class InputSchema:
         for spec in self.columns:
             array, problems = coerce_column(spec.dtype, spec.required, cols[spec.name])
             arrays[spec.name] = array
-            errors.extend(RowError(row, spec.name, problem) for row, problem in problems if row not in broken_rows)
+            errors.extend(BadRow(row, spec.name, problem) for row, problem in problems if row not in broken_rows)
         features = Features(self, arrays, n_rows)
         if not errors:
             return features, []
-        errors.sort(key=lambda e: e.row)
+        errors.sort(key=lambda e: e.index)
         if strict:
-            details = [e.to_dict() for e in errors[:MAX_DETAILS]]
-            raise InvalidInput(_summary(details, total=len(errors)), details=details)
-        first_per_row: dict[int, RowError] = {}
+            raise InvalidInput(_summary(errors, total=len(errors)), details=errors[:MAX_DETAILS])
+        first_per_row: dict[int, BadRow] = {}
         for error in errors:
-            first_per_row.setdefault(error.row, error)
+            first_per_row.setdefault(error.index, error)
         keep = np.ones(n_rows, dtype=np.bool_)
         keep[list(first_per_row)] = False
         return features.take(keep), list(first_per_row.values())
@@ -224,11 +210,10 @@ def _length(values: Any) -> int | None:
         return None
 
 
-def _summary(details: list[dict[str, Any]], total: int | None = None) -> str:
+def _summary(details: list[BadRow], total: int | None = None) -> str:
     first = details[0]
-    where = f"row {first['row']}, " if first["row"] is not None else ""
+    where = f"row {first.row}, " if first.row is not None else ""
     count = total if total is not None else len(details)
     return (
-        f"input does not match the model signature ({count} problem(s); "
-        f"{where}column {first['column']}: {first['problem']})"
+        f"input does not match the model signature ({count} problem(s); {where}column {first.column}: {first.problem})"
     )

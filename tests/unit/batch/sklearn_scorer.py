@@ -11,8 +11,9 @@ import numpy as np
 import pyarrow as pa
 from sklearn.ensemble import HistGradientBoostingClassifier
 
-from modelport.batch import Rejection, Scores
+from modelport.batch import Scores
 from modelport.errors import InvalidInput
+from modelport.model_format import BadRow
 
 FEATURES = ("x0", "x1", "x2", "x3")
 
@@ -65,6 +66,6 @@ class SklearnScorer:
             time.sleep(self.delay)
         matrix = np.column_stack([batch.column(name).to_numpy(zero_copy_only=False) for name in FEATURES])
         bad = np.isnan(matrix).any(axis=1)
-        rejected = [Rejection(int(row), None, "missing value") for row in np.flatnonzero(bad)]
+        rejected = [BadRow(int(row), None, "missing value") for row in np.flatnonzero(bad)]
         good = matrix[~bad]
         return Scores(self.model.predict(good), self.model.predict_proba(good), rejected)

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from modelport.runtime import SAMPLE_FILE, load_model
+from modelport.runtime import SAMPLE_FILE, DiskCompiledStore, load_model
 from tests.unit.runtime.conftest import Frame, SaveModel
 
 
@@ -19,13 +19,13 @@ def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_f
     model = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=0).fit(X, multi)
     path = save_model(model, X, multi)
     cache = tmp_path / "cache"
-    first = load_model(path, cache_dir=cache)
+    first = load_model(path, store=DiskCompiledStore(cache))
     assert first.kind == "onnx"
     assert not first.cache_hit
     (onnx_file,) = cache.rglob("model.onnx")
     mtime = onnx_file.stat().st_mtime_ns
 
-    second = load_model(path, cache_dir=cache)
+    second = load_model(path, store=DiskCompiledStore(cache))
     assert second.kind == "onnx"
     assert second.cache_hit
     assert onnx_file.stat().st_mtime_ns == mtime
@@ -45,9 +45,9 @@ def test_changed_files_miss_the_cache(save_model: SaveModel, numeric_frame: Fram
     X, binary, _ = numeric_frame
     path = save_model(LogisticRegression().fit(X, binary), X, binary)
     cache = tmp_path / "cache"
-    load_model(path, cache_dir=cache)
+    load_model(path, store=DiskCompiledStore(cache))
     X.iloc[:50].to_parquet(path / SAMPLE_FILE, index=False)  # a new sample decides parity anew
-    reloaded = load_model(path, cache_dir=cache)
+    reloaded = load_model(path, store=DiskCompiledStore(cache))
     assert not reloaded.cache_hit
     assert reloaded.parity is not None
     assert reloaded.parity.rows == 50
@@ -59,8 +59,8 @@ def test_refusal_is_cached_too(save_model: SaveModel, numeric_frame: Frame, tmp_
     model = make_pipeline(FunctionTransformer(np.tanh), LogisticRegression()).fit(X, binary)
     path = save_model(model, X, binary)
     cache = tmp_path / "cache"
-    first = load_model(path, cache_dir=cache)
-    second = load_model(path, cache_dir=cache)
+    first = load_model(path, store=DiskCompiledStore(cache))
+    second = load_model(path, store=DiskCompiledStore(cache))
     assert (first.kind, second.kind) == ("native", "native")
     assert (first.cache_hit, second.cache_hit) == (False, True)
     assert second.parity == first.parity

@@ -11,7 +11,8 @@ import pytest
 from mlflow.models import infer_signature
 
 from modelport.errors import InvalidInput, InvalidSource
-from modelport.runtime import ColumnSpec, InputSchema, RowError
+from modelport.model_format import BadRow
+from modelport.runtime import ColumnSpec, InputSchema
 
 GOOD: dict[str, Any] = {"x": 1.5, "n": 3, "i": -2, "flag": True, "name": "a", "opt": None}
 
@@ -162,9 +163,9 @@ def test_from_arrow_lenient_keeps_good_rows_and_reports_bad_ones(mixed_schema: I
     assert feats.n_rows == 1
     assert feats.columns["x"].tolist() == [1.0]
     assert rejected == [
-        RowError(1, "x", "null not allowed"),
-        RowError(2, "n", "expected an integer, got 2.5"),
-        RowError(3, "name", "null not allowed"),
+        BadRow(1, "x", "null not allowed"),
+        BadRow(2, "n", "expected an integer, got 2.5"),
+        BadRow(3, "name", "null not allowed"),
     ]
     with pytest.raises(InvalidInput) as exc:
         mixed_schema.from_arrow(table, strict=True)

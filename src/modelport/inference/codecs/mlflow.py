@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from modelport.errors import InvalidInput, InvalidRequest
 from modelport.inference.codecs.encoding import dumps, jsonable
 from modelport.inference.prediction import InferenceInput
+from modelport.model_format import BadRow
 
 if TYPE_CHECKING:
     from modelport.inference.prediction import Prediction
@@ -65,7 +66,7 @@ def _records(rows: list[Any]) -> InferenceInput:
         if not isinstance(row, dict):
             raise InvalidInput(
                 "every record must be a JSON object",
-                details=[{"row": i, "column": None, "problem": "not an object of column values"}],
+                details=[BadRow(i, None, "not an object of column values")],
             )
     return InferenceInput(lambda schema: schema.from_records(rows), n_rows=len(rows), record=rows[0] if rows else None)
 
@@ -101,7 +102,7 @@ def _all_rows(rows: Sequence[Any]) -> None:
         if not isinstance(row, list):
             raise InvalidInput(
                 "every row must be a JSON list of values in column order",
-                details=[{"row": i, "column": None, "problem": "not a list of values"}],
+                details=[BadRow(i, None, "not a list of values")],
             )
 
 
@@ -144,9 +145,7 @@ def _count_csv_rows(text: str) -> int:
                 continue
             if len(fields) != len(header):
                 problem = f"{len(fields)} fields where the header has {len(header)}"
-                raise InvalidInput(
-                    f"CSV row {n_rows}: {problem}", details=[{"row": n_rows, "column": None, "problem": problem}]
-                )
+                raise InvalidInput(f"CSV row {n_rows}: {problem}", details=[BadRow(n_rows, None, problem)])
             n_rows += 1
     except csv.Error as exc:
         raise InvalidRequest(f"malformed CSV: {exc}") from None

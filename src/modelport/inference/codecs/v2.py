@@ -19,6 +19,7 @@ from modelport.errors import InvalidInput, InvalidRequest
 from modelport.inference.codecs._tensor_values import flatten, json_values
 from modelport.inference.codecs.encoding import jsonable
 from modelport.inference.prediction import InferenceInput
+from modelport.model_format import BadRow
 
 if TYPE_CHECKING:
     from modelport.inference.pool import ServedVersion
@@ -187,7 +188,7 @@ def _text(value: Any) -> Any:
 
 def _bad(column: str, problem: str, *, row: int | None = None) -> InvalidInput:
     where = f"input {column!r}" if row is None else f"input {column!r}, row {row}"
-    return InvalidInput(f"{where}: {problem}", details=[{"row": row, "column": column, "problem": problem}])
+    return InvalidInput(f"{where}: {problem}", details=[BadRow(row, column, problem)])
 
 
 def datatype_of(values: np.ndarray[Any, Any]) -> str:

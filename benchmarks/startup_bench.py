@@ -1,0 +1,279 @@
+"""First prediction of a fresh replica, and first vs second batch run: what compiling once saves.
+
+    PYTHONPATH=src python -m benchmarks.startup_bench [--repeat 3] [--rows 1000000] [--output results.md]
+
+Makes the demo registry and state store (SQLite) in a temporary folder, promotes the gradient-boosting
+version (``credit_risk/2``) and deploys it. A *fresh replica* is ``modelport serve`` with its own empty
+``MODELPORT_HOME`` and the same registry and state store: another machine, as far as modelport can
+tell. Timed from process start to the first 200 on ``/predict``, for:
+
+* **convert** — today's behaviour before compile-once: nothing stored, the replica converts and checks
+  parity itself (the benchmark empties ``modelport_compiled`` before each run);
+* **compiled once** — after ``modelport compile credit_risk@production`` (timed too): the replica loads the
+  stored ONNX bytes;
+* **mlflow models serve** — ``models:/credit_risk/2`` with ``--env-manager local``, to its first 200 on
+  ``/invocations``.
+
+Then ``batch score`` of ``--rows`` rows in three fresh-ish homes: the first run converts, a second home
+finds the result in the state store, the same home again finds it on disk. Each under ``/usr/bin/time``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BatchRun = tuple[str, float, float, float, str]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="fresh replicas started per contender")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the batch runs")
+    parser.add_argument("--output", type=Path, help="also write the markdown tables here")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="modelport-startup-") as tmp:
+        report = _bench(Path(tmp), args.repeat, args.rows)
+    print(report)
+    if args.output:
+        args.output.write_text(report)
+    return 0
+
+
+def _bench(tmp: Path, repeat: int, rows: int) -> str:
+    base = tmp / "base"
+    shared = {
+        "MODELPORT_REGISTRY_URI": f"sqlite:///{base / 'registry.db'}",
+        "MODELPORT_STATE_URI": f"sqlite:///{base / 'state.db'}",
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
+    env |= {"PYTHONPATH": str(ROOT / "src"), "MLFLOW_LOGGING_LEVEL": "WARNING"} | shared
+    body = _prepare(base, tmp, rows)
+    timings: dict[str, list[float]] = {"convert": [], "compiled once": [], "mlflow models serve": []}
+    cpu: dict[str, list[float]] = {}
+    for i in range(repeat):
+        _forget_compiled(base)
+        timings["convert"].append(_first_prediction(_modelport(tmp / f"convert-{i}", env), "/predict", body[0]))
+    cpu["convert"] = CPU_SECONDS[-repeat:]
+    compile_s = _timed([sys.executable, "-m", "modelport", "--home", str(tmp / "compiler"), "compile",
+                        "credit_risk@production"], env)  # fmt: skip
+    for i in range(repeat):
+        timings["compiled once"].append(_first_prediction(_modelport(tmp / f"fresh-{i}", env), "/predict", body[0]))
+    cpu["compiled once"] = CPU_SECONDS[-repeat:]
+    mlflow_env = env | {"MLFLOW_TRACKING_URI": shared["MODELPORT_REGISTRY_URI"]}
+    for i in range(repeat):
+        timings["mlflow models serve"].append(_mlflow_first_prediction(mlflow_env, tmp / f"mlflow-{i}", body[1]))
+    cpu["mlflow models serve"] = CPU_SECONDS[-repeat:]
+    batch = _batch_runs(tmp, env, base, rows)
+    return _report(timings, cpu, compile_s, batch, repeat, rows)
+
+
+def _prepare(base: Path, tmp: Path, rows: int) -> tuple[bytes, bytes]:
+    """The demo registry; production -> gradient boosting; a deployment; the batch input; two bodies."""
+    os.environ["MODELPORT_HOME"] = str(base)
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from modelport.demo import TARGET, make_credit_data, run_demo
+    from modelport.registry import Registry
+    from modelport.settings import Settings
+
+    registry = Registry.open(Settings(home=base))
+    demo = run_demo(registry, base / "demo", actor="benchmark")
+    registry.promote(demo.model, demo.versions["gradient_boosting"], reason="benchmark", actor="benchmark")
+    registry.store.create_deployment("credit", demo.model, "production")
+    registry.store.close()
+    table = pa.Table.from_pandas(make_credit_data(rows, seed=3).drop(columns=[TARGET]), preserve_index=False)
+    pq.write_table(table, tmp / "batch.parquet")
+    with (demo.data_dir / "credit_to_score.csv").open() as fh:
+        row = {k: float(v) for k, v in next(csv.DictReader(fh)).items()}
+    split = {"dataframe_split": {"columns": list(row), "data": [list(row.values())]}}
+    return json.dumps({"features": [row]}).encode(), json.dumps(split).encode()
+
+
+def _forget_compiled(base: Path) -> None:
+    from modelport.state import StateStore
+
+    store = StateStore.from_url(f"sqlite:///{base / 'state.db'}")
+    store.compiled.forget()
+    store.close()
+
+
+def _modelport(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], float, Path]:
+    shutil.rmtree(home, ignore_errors=True)
+    log = home.with_suffix(".log")
+    argv = [sys.executable, "-m", "modelport", "--home", str(home), "serve", "--port", "0"]
+    start = time.monotonic()
+    with log.open("wb") as sink:
+        process = subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    return process, start, log
+
+
+def _first_prediction(started: tuple[subprocess.Popen[bytes], float, Path], route: str, body: bytes) -> float:
+    """Seconds from process start to the first 200 on ``route`` (the port read from the log)."""
+    process, start, log = started
+    try:
+        url = None
+        while url is None:
+            for line in log.read_text(errors="replace").splitlines():
+                if "serving on http://" in line:
+                    url = line.split("serving on ", 1)[1].split()[0]
+            if url is None:
+                if process.poll() is not None or time.monotonic() - start > 300:
+                    raise RuntimeError(f"server did not start; see {log}")
+                time.sleep(0.01)
+        return _poll(url + route, body, start, process)
+    finally:
+        _stop(process)
+
+
+def _poll(url: str, body: bytes, start: float, process: subprocess.Popen[bytes]) -> float:
+    request = urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})
+    while time.monotonic() - start < 300:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                if response.status == 200:
+                    wall = time.monotonic() - start
+                    CPU_SECONDS.append(_tree_cpu_seconds(process.pid))
+                    return wall
+        except (urllib.error.URLError, OSError):
+            if process.poll() is not None:
+                raise RuntimeError(f"{url}: the server exited") from None
+        time.sleep(0.01)
+    raise RuntimeError(f"{url} never answered 200")
+
+
+def _mlflow_first_prediction(env: dict[str, str], work: Path, body: bytes) -> float:
+    # mlflow cannot report a kernel-picked port: try ports until one starts.
+    path_env = env | {"PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}"}
+    for port in range(5701, 5750):
+        if _answers(port):  # someone else's server: its 200 would not be ours
+            continue
+        argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", "models:/credit_risk/2",
+                "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+        work.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        with (work / "mlflow.log").open("wb") as sink:
+            # Its own session: mlflow runs the server as a child, which must be stopped with it.
+            process = subprocess.Popen(
+                argv, env=path_env, stdout=sink, stderr=subprocess.STDOUT, cwd=work, start_new_session=True
+            )
+        try:
+            return _poll(f"http://127.0.0.1:{port}/invocations", body, start, process)
+        except RuntimeError:
+            continue
+        finally:
+            _stop(process)
+    raise RuntimeError("no free port for mlflow models serve")
+
+
+CPU_SECONDS: list[float] = []
+"""CPU seconds (user + system) each measured server's process tree had used at its first 200, in order."""
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU of ``pid`` and its live descendants, from /proc (Linux): unlike wall time, barely
+    moved by other work on a shared machine."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # after the command: state ppid ... utime(12) stime(13) cutime(14) cstime(15), 0-based here
+            stats[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / ticks)
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0.0))[1]
+        todo += [child for child, (parent, _) in stats.items() if parent == current]
+    return total
+
+
+def _answers(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process (and its session, when it leads one: mlflow's server child), then wait."""
+    leads_session = os.getsid(process.pid) == process.pid if process.poll() is None else False
+    if process.poll() is None:
+        if leads_session:
+            os.killpg(process.pid, signal.SIGTERM)
+        else:
+            process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _timed(argv: list[str], env: dict[str, str]) -> float:
+    start = time.monotonic()
+    subprocess.run(argv, env=env, check=True, capture_output=True)
+    return time.monotonic() - start
+
+
+def _batch_runs(tmp: Path, env: dict[str, str], base: Path, rows: int) -> list[BatchRun]:
+    """(label, wall s, CPU s, peak RSS MB, how the compiled form was had) of three runs."""
+    _forget_compiled(base)
+    runs = [("first run (converts)", "batch-a"), ("second run, another home", "batch-b"), ("third run", "batch-b")]
+    out = []
+    for label, home in runs:
+        stats = tmp / "time.txt"
+        argv = ["/usr/bin/time", "-o", str(stats), "-f", "%e %M %U %S", sys.executable, "-m", "modelport", "--home",
+                str(tmp / home), "batch", "score", "credit_risk@production", str(tmp / "batch.parquet"),
+                str(tmp / f"{home}.parquet"), "--overwrite", "--json"]  # fmt: skip
+        done = subprocess.run(argv, env=env, check=True, capture_output=True)
+        wall, peak_kb, user, system = stats.read_text().split()[-4:]
+        summary = json.loads(done.stdout)
+        cpu = float(user) + float(system)
+        out.append((label, float(wall), cpu, int(peak_kb) / 1024, str(summary["compiled"])))
+    return out
+
+
+Series = dict[str, list[float]]
+
+
+def _report(timings: Series, cpu: Series, compile_s: float, batch: list[BatchRun], repeat: int, rows: int) -> str:
+    load = os.getloadavg()[0]
+    lines = [
+        f"Fresh replica (own empty home, same registry + state), {os.cpu_count()} CPU(s), load average {load:.1f} "
+        f"at the end; median of {repeat} (min, max) seconds from process start to the first 200, and the CPU "
+        "seconds the server's process tree had used by then:",
+        "",
+        "| contender | first 200 s | min | max | CPU s |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, values in timings.items():
+        used = statistics.median(cpu[name])
+        lines.append(
+            f"| {name} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} | {used:.2f} |"
+        )
+    lines += ["", f"`modelport compile credit_risk@production` (once, ahead of time): {compile_s:.2f} s.", ""]
+    lines += [f"`batch score` of {rows:,} rows (Parquet -> Parquet):", ""]
+    lines += ["| run | wall s | CPU s | peak RSS MB | compiled |", "|---|---:|---:|---:|---|"]
+    lines += [f"| {label} | {wall:.2f} | {cpu:.2f} | {rss:.0f} | {how} |" for label, wall, cpu, rss, how in batch]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+-- modelport's own state lives beside MLflow's database.
+CREATE DATABASE modelport;
