@@ -20,6 +20,7 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── UnsupportedMediaType
     │   ├── PayloadTooLarge
     │   ├── RequestTimeout            a request body that stopped arriving
+    │   ├── InvalidField              a request field of the wrong type or out of range (carries details)
     │   ├── QuantizationUnsupported   a graph with no weights onnxruntime can quantize
     │   └── BundleInvalid             an edge bundle that fails verification (hash, signature, golden vectors)
     ├── Conflict                      (exit 4)
@@ -51,6 +52,7 @@ __all__ = [
     "Detail",
     "Forbidden",
     "InvalidAlias",
+    "InvalidField",
     "InvalidInput",
     "InvalidRequest",
     "InvalidSample",
@@ -155,6 +157,12 @@ class PayloadTooLarge(InvalidRequest):
 
 class RequestTimeout(InvalidRequest):
     code = "request_timeout"
+
+
+class InvalidField(InvalidRequest):
+    """A body field or query parameter of the wrong type or out of range; ``details`` name each field."""
+
+    code = "invalid_field"
 
 
 class QuantizationUnsupported(InvalidRequest):

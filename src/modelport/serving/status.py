@@ -26,6 +26,7 @@ STATUS_BY_ERROR: dict[type[errors.ModelportError], int] = {
     errors.UnsupportedMediaType: 415,
     errors.PayloadTooLarge: 413,
     errors.RequestTimeout: 408,
+    errors.InvalidField: 422,
     errors.InvalidRequest: 400,
     errors.Unauthorized: 401,
     errors.Forbidden: 403,
