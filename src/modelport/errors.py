@@ -19,6 +19,8 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── InvalidInput              rows that violate a model's signature (carries details)
     │   ├── UnsupportedMediaType
     │   ├── PayloadTooLarge
+    │   ├── RequestTimeout            a request body that stopped arriving
+    │   ├── InvalidField              a request field of the wrong type or out of range (carries details)
     │   ├── QuantizationUnsupported   a graph with no weights onnxruntime can quantize
     │   └── BundleInvalid             an edge bundle that fails verification (hash, signature, golden vectors)
     ├── Conflict                      (exit 4)
@@ -50,6 +52,7 @@ __all__ = [
     "Detail",
     "Forbidden",
     "InvalidAlias",
+    "InvalidField",
     "InvalidInput",
     "InvalidRequest",
     "InvalidSample",
@@ -63,6 +66,7 @@ __all__ = [
     "ParityFailed",
     "PayloadTooLarge",
     "QuantizationUnsupported",
+    "RequestTimeout",
     "RolloutConflict",
     "Unauthorized",
     "UnsupportedMediaType",
@@ -149,6 +153,16 @@ class UnsupportedMediaType(InvalidRequest):
 
 class PayloadTooLarge(InvalidRequest):
     code = "payload_too_large"
+
+
+class RequestTimeout(InvalidRequest):
+    code = "request_timeout"
+
+
+class InvalidField(InvalidRequest):
+    """A body field or query parameter of the wrong type or out of range; ``details`` name each field."""
+
+    code = "invalid_field"
 
 
 class QuantizationUnsupported(InvalidRequest):

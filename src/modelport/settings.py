@@ -40,6 +40,8 @@ class ServingSettings(Section):
     """Deployment answering the unprefixed routes (``/predict``, ``/invocations``); default: the only one."""
     max_body_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     """Largest request body accepted; larger bodies get 413 ``payload_too_large`` while being read."""
+    body_timeout_s: float = Field(default=30.0, gt=0.0, le=3600.0)
+    """Seconds a request body may stall between two chunks before the request is answered 408."""
     max_rows: int = Field(default=10_000, ge=1)
     """Most rows one request may carry; more get 413 ``payload_too_large``."""
     poll_interval_s: float = Field(default=0.5, gt=0.0)

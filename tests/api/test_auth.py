@@ -77,6 +77,10 @@ async def test_predict_needs_a_key_when_required_or_public(
         assert ok.status_code == 200
         v2 = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP64", "data": [1, 2, 3, 4]}]}
         assert (await client.post("/v2/models/clf/infer", json=v2, headers={"x-api-key": token})).status_code == 200
+        # Model metadata may load a pinned version: it needs the same key as predict.
+        for route in ("/v2/models/clf", "/v2/models/clf/versions/2", "/v2/models/clf/versions/2/ready"):
+            assert (await client.get(route)).status_code == 401, route
+            assert (await client.get(route, headers={"x-api-key": token})).status_code == 200, route
         store.revoke_api_key("app")
         revoked = await client.post("/predict", json=ROW, headers={"authorization": f"Bearer {token}"})
         assert revoked.status_code == 401

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 import requests
 import tritonclient.http as triton
 from mlflow.pyfunc.scoring_server.client import ScoringServerClient
+from tritonclient.utils import InferenceServerException
 
 from modelport.inference import MemoryCatalog
 from modelport.serving import create_app
@@ -87,3 +90,43 @@ def test_triton_http_client(
     pinned = client.infer("risk", [tensor], model_version="2")
     assert pinned.as_numpy("predict").tolist() == estimators["v2"].predict(frame).tolist()
     client.close()
+
+
+@pytest.mark.parametrize("compression", ["gzip", "deflate"])
+def test_triton_request_compression_errors_and_declared_datatypes(
+    live: LiveServer, training: tuple[pd.DataFrame, pd.Series], estimators: dict[str, Any], compression: str
+) -> None:
+    frame = training[0].head(8)
+    client = triton.InferenceServerClient(url=f"{live.host}:{live.port}")
+    tensor = triton.InferInput("features", list(frame.shape), "FP64")
+    tensor.set_data_from_numpy(frame.to_numpy(), binary_data=True)
+    result = client.infer("risk", [tensor], request_compression_algorithm=compression)
+    assert result.as_numpy("predict").tolist() == estimators["v1"].predict(frame).tolist()
+
+    declared = {o["name"]: o["datatype"] for o in client.get_model_metadata("risk")["outputs"]}
+    returned = {o["name"]: o["datatype"] for o in result.get_response()["outputs"]}
+    assert returned == declared
+
+    wrong = triton.InferInput("features", [1, 3], "FP64")
+    wrong.set_data_from_numpy(np.zeros((1, 3)), binary_data=False)
+    with pytest.raises(InferenceServerException) as caught:
+        client.infer("risk", [wrong], request_compression_algorithm=compression)
+    assert "expected [rows, 6]" in caught.value.message()
+    assert caught.value.status() == "422"
+
+
+def test_an_oversized_body_from_urllib_gets_the_413(
+    serve_app: Any, model_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    catalog = MemoryCatalog()
+    catalog.add_version("risk", "1", model_dirs["v1"])
+    catalog.point("risk", "production", "1")
+    catalog.deploy("risk", "risk")
+    settings = Settings(home=tmp_path / "home", serving=ServingSettings(port=0, max_body_bytes=64 * 1024))
+    server: LiveServer = serve_app(create_app(settings, catalog=catalog))
+    body = b'{"features": [' + b" " * (12 * 1024 * 1024) + b"]}"
+    request = urllib.request.Request(f"{server.url}/predict", data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as caught:  # not a ConnectionResetError
+        urllib.request.urlopen(request, timeout=30)
+    assert caught.value.code == 413
+    assert b"payload_too_large" in caught.value.read()

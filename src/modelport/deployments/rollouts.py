@@ -136,6 +136,9 @@ class Rollouts:
         weights = list(weights) if weights is not None else [100.0 / len(versions)] * len(versions)
         if len(weights) != len(versions):
             raise InvalidRequest(f"{len(versions)} versions but {len(weights)} weights")
+        if abs(sum(weights) - 100.0) > 1e-6:
+            # Percentages, as the CLI and docs say: 30,30 would otherwise silently mean 50/50.
+            raise InvalidRequest(f"weights are percentages and must sum to 100, got {sum(weights):g}")
         for v in versions:
             self._check_version(deployment, v)
         arms = tuple(

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from modelport.errors import DeploymentNotFound, ModelportError
+from modelport.errors import DeploymentNotFound, ModelportError, VersionNotFound
 from modelport.inference.limits import RequestLimits
 from modelport.inference.pool import LoadFailure, ModelPool, ServedVersion
 from modelport.inference.prediction import InferenceInput, ModelLoader, Prediction
@@ -97,6 +97,9 @@ class DataPlane:
         pool = self.pool(deployment)
         if version is None:
             return pool.current()
+        if version.isdigit() and version != str(int(version)):
+            # "01" would load version 1 a second time, as a pinned entry evicting a real one.
+            raise VersionNotFound(f"deployment {pool.name!r} has no version {version!r}; write it {int(version)}")
         held = pool.loaded(version)
         if held is not None:
             return held

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modelport.errors import InvalidInput, PayloadTooLarge
+from modelport.model_format import BadRow
 
 __all__ = ["RequestLimits"]
 
@@ -25,7 +26,7 @@ class RequestLimits:
         if n_rows > self.max_rows:
             raise PayloadTooLarge(
                 f"{n_rows} rows in one request; the limit is {self.max_rows}",
-                details=[{"row": None, "column": None, "problem": f"more than {self.max_rows} rows"}],
+                details=[BadRow(None, None, f"more than {self.max_rows} rows")],
             )
         if n_rows == 0:
-            raise InvalidInput("the request has no rows", details=[{"row": None, "column": None, "problem": "no rows"}])
+            raise InvalidInput("the request has no rows", details=[BadRow(None, None, "no rows")])

@@ -1,7 +1,9 @@
 """Turn one column of user values into a typed numpy array, noting each bad row.
 
-Strict on purpose: a numeric string is not a number, ``True`` is not ``1``, ``1.5`` is not a long.
-Silent coercion is how a model ends up scoring garbage without anyone noticing.
+Strict on purpose: a numeric string is not a number, ``True`` is not ``1``, ``1.5`` is not a long,
+and a number is finite in its column's type (``inf``, or ``1e39`` in a float32 column, is refused).
+Silent coercion is how a model ends up scoring garbage without anyone noticing. Every protocol
+(JSON, CSV, V2 tensors, batch files) reaches the model through here.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ MISSING: Final = object()
 _FLOATS: Final = frozenset({"double", "float"})
 _INTS: Final = frozenset({"long", "integer"})
 _INT_BOUNDS: Final = {"long": (-(2**63), 2**63 - 1), "integer": (-(2**31), 2**31 - 1)}
+_FLOAT32_MAX: Final = float(np.finfo(np.float32).max)
 
 Problems = list[tuple[int, str]]
 
@@ -64,13 +67,28 @@ def _null_rows(required: bool, mask: np.ndarray) -> Problems:
     return [(int(i), "null not allowed") for i in np.flatnonzero(mask)]
 
 
+def _float_problems(required: bool, out: np.ndarray) -> Problems:
+    """NaN is a null (refused when required); an infinity is never a value."""
+    finite = np.isfinite(out)
+    if finite.all():
+        return []
+    problems = _null_rows(required, np.isnan(out))
+    problems += [(int(i), "not a finite number") for i in np.flatnonzero(np.isinf(out))]
+    return sorted(problems)
+
+
+def _to_float(values: Any, target: np.dtype[Any]) -> np.ndarray:
+    with np.errstate(over="ignore"):  # a float32 overflow becomes inf, refused by _float_problems
+        return np.asarray(values, dtype=target)
+
+
 def _coerce_typed_array(dtype: str, required: bool, arr: np.ndarray) -> tuple[np.ndarray, Problems] | None:
     """Whole-array checks for arrays that already carry a numeric/bool/str dtype; None = go slow."""
     kind = arr.dtype.kind
     target = NUMPY_DTYPES[dtype]
     if dtype in _FLOATS and kind in "iuf":
-        out = arr.astype(target, copy=False)
-        return out, _null_rows(required, np.isnan(out)) if kind == "f" else []
+        out = _to_float(arr, target)
+        return out, _float_problems(required, out) if kind == "f" else []
     if dtype in _INTS and kind in "iu":
         low, high = _INT_BOUNDS[dtype]
         if arr.size and (int(arr.min()) < low or int(arr.max()) > high):
@@ -91,8 +109,8 @@ def _coerce_typed_array(dtype: str, required: bool, arr: np.ndarray) -> tuple[np
 def _coerce_plain_list(dtype: str, required: bool, items: list[Any]) -> tuple[np.ndarray, Problems] | None:
     """The common case of clean JSON values, checked with cheap exact-type tests."""
     if dtype in _FLOATS and all(type(v) is float or type(v) is int for v in items):
-        out = np.array(items, dtype=NUMPY_DTYPES[dtype])
-        return out, _null_rows(required, np.isnan(out))
+        out = _to_float(items, NUMPY_DTYPES[dtype])
+        return out, _float_problems(required, out)
     if dtype in _INTS and all(type(v) is int for v in items):
         low, high = _INT_BOUNDS[dtype]
         if items and (min(items) < low or max(items) > high):
@@ -141,7 +159,10 @@ def _check_value(dtype: str, value: Any) -> tuple[bool, Any, str]:
         expected = "an integer" if dtype in _INTS else "a number"
         return False, None, f"expected {expected}, got {_kind_name(value)}"
     if dtype in _FLOATS:
-        return True, float(value), ""
+        number = float(value)
+        if not math.isfinite(number) or (dtype == "float" and abs(number) > _FLOAT32_MAX):
+            return False, None, "not a finite number"
+        return True, number, ""
     if isinstance(value, float | np.floating):
         if not math.isfinite(value) or value != math.floor(value):
             return False, None, f"expected an integer, got {value!r}"

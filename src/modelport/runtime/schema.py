@@ -93,10 +93,13 @@ class InputSchema:
                     return None
                 flat.append(value)
         matrix = np.array(flat, dtype=np.float64).reshape(len(records), len(names))
-        if np.isnan(matrix).any():
-            return None
+        if not np.isfinite(matrix).all():
+            return None  # the slow path names the row and column
         if all(c.dtype == "float" for c in self.columns):
-            matrix = matrix.astype(np.float32)
+            with np.errstate(over="ignore"):
+                matrix = matrix.astype(np.float32)
+            if not np.isfinite(matrix).all():
+                return None
         cols = {c.name: matrix[:, j].astype(NUMPY_DTYPES[c.dtype], copy=False) for j, c in enumerate(self.columns)}
         return Features(self, cols, len(records), matrix=matrix)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,16 +11,18 @@ from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from modelport.errors import ModelportError
 from modelport.inference import Node, request_id_var
 from modelport.serving.auth import Authenticator, is_loopback
 from modelport.serving.context import ServingContext
+from modelport.serving.docs_api import docs_router, openapi_document
 from modelport.serving.middleware import RequestIdMiddleware
 from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
 from modelport.serving.seed_api import seed_router
-from modelport.serving.status import error_body, status_for
+from modelport.serving.status import ERROR_CODE_HEADER, error_body, status_for
 from modelport.serving.v2_api import v2_router
 
 if TYPE_CHECKING:
@@ -87,20 +90,27 @@ def create_app(
         summary="Registry models served: the seed /predict API, MLflow /invocations, Open Inference V2.",
         version=_version(),
         lifespan=lifespan,
+        docs_url=None,  # served by docs_router with vendored assets (no CDN)
+        redoc_url=None,
     )
 
     async def on_modelport_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ModelportError)
         metrics.errors.labels(exc.code).inc()
-        body = error_body(exc.code, exc.message, request_id_var.get(), exc.details)
-        return Response(body, status_code=status_for(exc), media_type="application/json")
+        body = error_body(exc.code, exc.message, request_id_var.get(), exc.details, path=request.url.path)
+        headers = {ERROR_CODE_HEADER: exc.code}
+        return Response(body, status_code=status_for(exc), media_type="application/json", headers=headers)
 
     async def on_http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         metrics.errors.labels(code).inc()
-        body = error_body(code, str(exc.detail), request_id_var.get())
-        return Response(body, status_code=exc.status_code, media_type="application/json", headers=exc.headers)
+        body = error_body(code, str(exc.detail), request_id_var.get(), path=request.url.path)
+        headers = {**(exc.headers or {}), ERROR_CODE_HEADER: code}
+        if exc.status_code == 405:  # Starlette names the methods of the first route matching the path only
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+            headers["allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return Response(body, status_code=exc.status_code, media_type="application/json", headers=headers)
 
     app.add_exception_handler(ModelportError, on_modelport_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
@@ -121,9 +131,20 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
         )
+    app.include_router(docs_router(app.openapi_url or "/openapi.json", app.title))
+    app.openapi = functools.partial(openapi_document, app)  # type: ignore[method-assign]
     app.add_middleware(RequestIdMiddleware, on_error=lambda code: metrics.errors.labels(code).inc())
     app.state.serving = ctx
     return app
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    allowed = []
+    for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
+        scope = {"type": "http", "path": path, "root_path": "", "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def _version() -> str:

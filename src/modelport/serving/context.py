@@ -34,7 +34,7 @@ class ServingContext:
         await self.auth.check(request.headers, scope)
 
     async def body(self, request: Request) -> bytes:
-        return await read_body(request, self.settings.max_body_bytes)
+        return await read_body(request, self.settings.max_body_bytes, timeout_s=self.settings.body_timeout_s)
 
     async def json(self, request: Request) -> Any:
         return loads(await self.body(request))

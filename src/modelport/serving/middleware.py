@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from starlette.requests import ClientDisconnect
+
 from modelport.inference.context import new_request_id, request_id_var
-from modelport.serving.status import error_body
+from modelport.serving.status import ERROR_CODE_HEADER, error_body
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -59,6 +61,11 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except ClientDisconnect:
+            # The client hung up mid-body: nobody to answer, and not a fault of the server.
+            status = 499
+            if self.on_error is not None:
+                self.on_error("client_disconnected")
         except Exception:
             log.exception(
                 "unexpected error while answering %s %s (request id %s)",
@@ -70,13 +77,15 @@ class RequestIdMiddleware:
                 self.on_error("internal_error")
             if started_response:
                 raise
-            body = error_body("internal_error", "internal server error; quote the request id", request_id)
+            message = "internal server error; quote the request id"
+            body = error_body("internal_error", message, request_id, path=scope["path"])
             await send_with_id(
                 {
                     "type": "http.response.start",
                     "status": 500,
                     "headers": [
                         (b"content-type", b"application/json"),
+                        (ERROR_CODE_HEADER.encode(), b"internal_error"),
                         (b"content-length", b"%d" % len(body)),
                     ],
                 }

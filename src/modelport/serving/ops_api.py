@@ -10,6 +10,7 @@ from modelport.errors import NotReady
 from modelport.inference.describe import describe_pool, pool_status
 from modelport.inference.metrics import CONTENT_TYPE_LATEST
 from modelport.serving._json import json_response
+from modelport.serving._openapi import ADMIN, errors
 
 if TYPE_CHECKING:
     from modelport.inference import Follower
@@ -26,18 +27,26 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
     async def livez() -> Response:
         return json_response({"live": True})
 
-    @router.get("/readyz", summary="Readiness: every deployment has a version loaded (503 otherwise)")
+    @router.get(
+        "/readyz", summary="Readiness: every deployment has a version loaded (503 otherwise)", responses=errors(503)
+    )
     async def readyz() -> Response:
         statuses = {p.name: pool_status(p) for p in plane.pools}
         if not plane.ready:
             raise NotReady(f"not ready: {statuses or 'no deployments'}")
         return json_response({"ready": True, "deployments": statuses})
 
-    @router.get("/metrics", summary="Prometheus metrics")
+    @router.get(
+        "/metrics", summary="Prometheus metrics", response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {"schema": {"type": "string"}}}}},
+    )  # fmt: skip
     async def metrics() -> Response:
         return Response(ctx.metrics.render(), media_type=CONTENT_TYPE_LATEST)
 
-    @router.get("/admin/status", tags=["admin"], summary="Every deployment, its loaded versions, load errors")
+    @router.get(
+        "/admin/status", tags=["admin"], summary="Every deployment, its loaded versions, load errors",
+        openapi_extra=ADMIN, responses=errors(401, 403),
+    )  # fmt: skip
     async def status(request: Request) -> Response:
         await ctx.allow(request, "admin")
         doc = {
@@ -47,7 +56,10 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
         }
         return json_response(doc)
 
-    @router.post("/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll")
+    @router.post(
+        "/admin/sync", tags=["admin"], summary="Re-resolve every alias now instead of at the next poll",
+        openapi_extra=ADMIN, responses=errors(401, 403, 503),
+    )  # fmt: skip
     async def sync(request: Request) -> Response:
         await ctx.allow(request, "admin")
         await plane.sync()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from modelport.inference.codecs import dumps, seed
 from modelport.inference.describe import describe_pool, health_document, model_info
 from modelport.serving._json import json_response
-from modelport.serving._openapi import JSON, request_body
+from modelport.serving._openapi import JSON, PREDICT, errors, request_body
 from modelport.serving.context import version_headers
 
 if TYPE_CHECKING:
@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 __all__ = ["seed_router"]
 
-_FEATURES_BODY = request_body(
+_PREDICT_ERRORS = errors(400, 401, 403, 404, 408, 413, 415, 422, 503)
+_FEATURES_BODY = PREDICT | request_body(
     application_json=(
         {
             "type": "object",
@@ -25,7 +26,8 @@ _FEATURES_BODY = request_body(
             "properties": {
                 "features": {
                     "type": "array",
-                    "items": {"type": "object", "additionalProperties": True},
+                    "minItems": 1,
+                    "items": {"type": "object", "minProperties": 1, "additionalProperties": True},
                     "description": "Rows as objects of column values, in any column order.",
                 }
             },
@@ -63,19 +65,24 @@ def seed_router(ctx: ServingContext) -> APIRouter:
             }
         )
 
-    @router.get("/health", tags=["seed API"], summary="Status of the default deployment")
+    @router.get("/health", tags=["seed API"], summary="Status of the default deployment (always 200: read status)")
     async def health() -> Response:
         return json_response(health_document(plane))
 
-    @router.post("/predict", tags=["seed API"], summary="Predict rows", openapi_extra=_FEATURES_BODY)
+    @router.post(
+        "/predict", tags=["seed API"], summary="Predict rows", openapi_extra=_FEATURES_BODY, responses=_PREDICT_ERRORS
+    )
     async def predict_default(request: Request) -> Response:
         return await predict(request, None, batch=False)
 
-    @router.post("/predict/batch", tags=["seed API"], summary="Predict many rows", openapi_extra=_FEATURES_BODY)
+    @router.post(
+        "/predict/batch", tags=["seed API"], summary="Predict many rows", openapi_extra=_FEATURES_BODY,
+        responses=_PREDICT_ERRORS,
+    )  # fmt: skip
     async def predict_batch(request: Request) -> Response:
         return await predict(request, None, batch=True)
 
-    @router.get("/model/info", tags=["seed API"], summary="The default deployment's model")
+    @router.get("/model/info", tags=["seed API"], summary="The default deployment's model", responses=errors(404, 503))
     async def info() -> Response:
         return json_response(model_info(plane.pool(None)))
 
@@ -83,13 +90,16 @@ def seed_router(ctx: ServingContext) -> APIRouter:
     async def deployments() -> Response:
         return json_response([describe_pool(p) for p in plane.pools])
 
-    @router.get("/deployments/{name}", tags=["deployments"], summary="One deployment and its loaded versions")
+    @router.get(
+        "/deployments/{name}", tags=["deployments"], summary="One deployment and its loaded versions",
+        responses=errors(404),
+    )  # fmt: skip
     async def deployment(name: str) -> Response:
         return json_response(describe_pool(plane.pool(name)))
 
     @router.post(
         "/deployments/{name}/predict", tags=["deployments"], summary="Predict with one deployment",
-        openapi_extra=_FEATURES_BODY,
+        openapi_extra=_FEATURES_BODY, responses=_PREDICT_ERRORS,
     )  # fmt: skip
     async def predict_named(name: str, request: Request) -> Response:
         return await predict(request, name, batch=False)

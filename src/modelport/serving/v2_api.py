@@ -12,20 +12,42 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Request, Response
 
 from modelport.errors import InvalidRequest, NotReady
-from modelport.inference.codecs.v2 import datatype_of, decode_request, encode_outputs, schema_datatype
+from modelport.inference.codecs.v2 import DATATYPES, decode_request, encode_outputs, model_metadata
 from modelport.serving._json import json_response
-from modelport.serving._openapi import request_body
+from modelport.serving._openapi import PREDICT, errors, request_body
 from modelport.serving.context import version_headers
 
 if TYPE_CHECKING:
-    from modelport.inference import ServedVersion
     from modelport.serving.context import ServingContext
 
 __all__ = ["v2_router"]
 
-_INFER_BODY = request_body(
+_MODEL_ERRORS = errors(401, 403, 404, 503, v2=True)
+_INFER_ERRORS = errors(400, 401, 403, 404, 408, 413, 415, 422, 503, v2=True)
+_INFER_BODY = PREDICT | request_body(
     application_json=(
-        {"type": "object", "required": ["inputs"], "properties": {"inputs": {"type": "array"}}},
+        {
+            "type": "object",
+            "required": ["inputs"],
+            "properties": {
+                "id": {"type": "string"},
+                "inputs": {
+                    "type": "array",
+                    "minItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["name", "shape", "datatype", "data"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "shape": {"type": "array", "minItems": 1, "items": {"type": "integer", "minimum": 1}},
+                            "datatype": {"enum": list(DATATYPES)},
+                            "data": {"type": "array", "minItems": 1},
+                        },
+                    },
+                },
+                "outputs": {"type": "array", "items": {"type": "object", "required": ["name"]}},
+            },
+        },
         {"inputs": [{"name": "input-0", "shape": [1, 2], "datatype": "FP64", "data": [35, 75000.0]}]},
     )
 )
@@ -48,18 +70,21 @@ def v2_router(ctx: ServingContext) -> APIRouter:
     async def live() -> Response:
         return json_response({"live": True})
 
-    @router.get("/health/ready", summary="Every deployment has a model loaded")
+    @router.get("/health/ready", summary="Every deployment has a model loaded", responses=errors(503, v2=True))
     async def ready() -> Response:
         if not plane.ready:
             raise NotReady("not every deployment has a model version loaded")
         return json_response({"ready": True})
 
-    async def metadata(name: str, version: str | None) -> Response:
+    # Model routes may load a version (pinned): they need what predict needs.
+    async def metadata(request: Request, name: str, version: str | None) -> Response:
+        await ctx.allow(request, "predict")
         served = await plane.served(name, version)
         loaded = [s.version for _, s in plane.pool(name).versions()]
-        return json_response(_metadata(name, served, loaded))
+        return json_response(model_metadata(name, served, loaded))
 
-    async def model_ready(name: str, version: str | None) -> Response:
+    async def model_ready(request: Request, name: str, version: str | None) -> Response:
+        await ctx.allow(request, "predict")
         served = await plane.served(name, version)
         return json_response({"name": name, "version": served.version, "ready": True})
 
@@ -74,62 +99,54 @@ def v2_router(ctx: ServingContext) -> APIRouter:
         doc: dict[str, Any] = {
             "model_name": name,
             "model_version": prediction.served.version,
-            "outputs": encode_outputs(prediction.result, v2.outputs),
+            "outputs": encode_outputs(prediction.result, v2.outputs, prediction.served.model),
         }
         if v2.id is not None:
             doc["id"] = v2.id
         return json_response(doc, headers=version_headers(prediction))
 
-    @router.get("/models/{name}", summary="Model metadata (the active version)")
-    async def model(name: str) -> Response:
-        return await metadata(name, None)
+    @router.get(
+        "/models/{name}", summary="Model metadata (the active version)", openapi_extra=PREDICT, responses=_MODEL_ERRORS
+    )
+    async def model(name: str, request: Request) -> Response:
+        return await metadata(request, name, None)
 
-    @router.get("/models/{name}/versions/{version}", summary="Metadata of one version")
-    async def model_version(name: str, version: str) -> Response:
-        return await metadata(name, version)
+    @router.get(
+        "/models/{name}/versions/{version}",
+        summary="Metadata of one version",
+        openapi_extra=PREDICT,
+        responses=_MODEL_ERRORS,
+    )
+    async def model_version(name: str, version: str, request: Request) -> Response:
+        return await metadata(request, name, version)
 
-    @router.get("/models/{name}/ready", summary="The active version is loaded")
-    async def ready_model(name: str) -> Response:
-        return await model_ready(name, None)
+    @router.get(
+        "/models/{name}/ready", summary="The active version is loaded", openapi_extra=PREDICT, responses=_MODEL_ERRORS
+    )
+    async def ready_model(name: str, request: Request) -> Response:
+        return await model_ready(request, name, None)
 
-    @router.get("/models/{name}/versions/{version}/ready", summary="That version is loaded")
-    async def ready_version(name: str, version: str) -> Response:
-        return await model_ready(name, version)
+    @router.get(
+        "/models/{name}/versions/{version}/ready",
+        summary="That version is loaded",
+        openapi_extra=PREDICT,
+        responses=_MODEL_ERRORS,
+    )
+    async def ready_version(name: str, version: str, request: Request) -> Response:
+        return await model_ready(request, name, version)
 
-    @router.post("/models/{name}/infer", summary="Predict with the active version", openapi_extra=_INFER_BODY)
+    @router.post(
+        "/models/{name}/infer", summary="Predict with the active version", openapi_extra=_INFER_BODY,
+        responses=_INFER_ERRORS,
+    )  # fmt: skip
     async def infer_active(name: str, request: Request) -> Response:
         return await infer(request, name, None)
 
     @router.post(
         "/models/{name}/versions/{version}/infer", summary="Predict with a pinned version",
-        openapi_extra=_INFER_BODY,
+        openapi_extra=_INFER_BODY, responses=_INFER_ERRORS,
     )  # fmt: skip
     async def infer_version(name: str, version: str, request: Request) -> Response:
         return await infer(request, name, version)
 
     return router
-
-
-def _metadata(name: str, served: ServedVersion, loaded: list[str]) -> dict[str, Any]:
-    model = served.model
-    outputs: list[dict[str, Any]] = [{"name": "predict", "datatype": _prediction_type(served), "shape": [-1]}]
-    if model.predicts_probabilities:
-        n_classes = len(model.classes) if model.classes is not None else -1
-        outputs.append({"name": "predict_proba", "datatype": "FP64", "shape": [-1, n_classes]})
-    return {
-        "name": name,
-        "versions": loaded,
-        "platform": f"modelport_{model.kind}",
-        "inputs": [{"name": c.name, "datatype": schema_datatype(c.dtype), "shape": [-1]} for c in model.schema.columns],
-        "outputs": outputs,
-        "parameters": {"version": served.version, "model_name": served.model_name},
-    }
-
-
-def _prediction_type(served: ServedVersion) -> str:
-    classes = served.model.classes
-    if classes:
-        import numpy as np
-
-        return datatype_of(np.asarray(classes))
-    return "FP64"

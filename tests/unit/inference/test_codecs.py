@@ -93,3 +93,51 @@ def test_datatypes_of_outputs() -> None:
     assert datatype_of(np.array([1], dtype=np.int64)) == "INT64"
     assert datatype_of(np.array(["a"], dtype=object)) == "BYTES"
     assert datatype_of(np.array(["a"])) == "BYTES"
+
+
+@pytest.mark.parametrize(
+    ("datatype", "data", "row", "problem"),
+    [
+        ("INT8", [[1, 2], [3, 1000]], 1, "1000 is outside the INT8 range [-128, 127]"),
+        ("UINT8", [[256, 0], [0, 0]], 0, "256 is outside the UINT8 range [0, 255]"),
+        ("UINT64", [[0, 0], [-1, 0]], 1, "-1 is outside the UINT64 range [0, 18446744073709551615]"),
+        ("INT64", [[1, 2], [1.5, 0]], 1, "1.5 is not a INT64 value"),
+        ("FP64", [[1, True], [0, 0]], 0, "True is not a FP64 value"),
+        ("FP64", [[1, 2], [0, "35"]], 1, "'35' is not a FP64 value"),
+        ("BOOL", [[True, 1], [False, True]], 0, "1 is not a BOOL value"),
+        ("BYTES", [["a", "b"], ["c", 4]], 1, "4 is not a BYTES value"),
+    ],
+)
+def test_v2_values_must_be_of_the_declared_type_in_range_and_finite(
+    datatype: str, data: list[list[object]], row: int, problem: str
+) -> None:
+    tensor = {"name": "m", "shape": [2, 2], "datatype": datatype, "data": data}
+    with pytest.raises(InvalidInput) as caught:
+        decode_request(orjson.dumps({"inputs": [tensor]}), None)
+    assert caught.value.details == [{"row": row, "column": "m", "problem": problem}]
+
+
+def test_v2_duplicate_input_names_are_refused() -> None:
+    twice = {"name": "a", "shape": [1], "datatype": "FP64", "data": [1.0]}
+    with pytest.raises(InvalidInput, match="sent twice"):
+        decode_request(orjson.dumps({"inputs": [twice, twice]}), None)
+
+
+@pytest.mark.parametrize("parameters", [5, {"binary_data_size": "abc"}, {"binary_data_size": -1}])
+def test_v2_bad_parameters_are_4xx(parameters: object) -> None:
+    spec = {"name": "m", "shape": [1], "datatype": "FP64", "parameters": parameters}
+    with pytest.raises(InvalidInput):
+        decode_request(orjson.dumps({"inputs": [spec]}), None)
+
+
+def test_v2_values_of_the_right_type_pass_exactly() -> None:
+    specs = [
+        {"name": "i", "shape": [2], "datatype": "INT8", "data": [-128, 127]},
+        {"name": "f", "shape": [2], "datatype": "FP32", "data": [1, 2.5]},
+        {"name": "b", "shape": [2], "datatype": "BOOL", "data": [True, False]},
+    ]
+    request = decode_request(orjson.dumps({"inputs": specs}), None)
+    assert request.tensors["i"].dtype == np.int8
+    assert request.tensors["i"].tolist() == [-128, 127]
+    assert request.tensors["f"].tolist() == [1.0, 2.5]
+    assert request.tensors["b"].tolist() == [True, False]

@@ -8,6 +8,7 @@ the runtime, never through pandas when the payload is JSON.
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from modelport.errors import InvalidInput, InvalidRequest
 from modelport.inference.codecs.encoding import dumps, jsonable
 from modelport.inference.prediction import InferenceInput
+from modelport.model_format import BadRow
 
 if TYPE_CHECKING:
     from modelport.inference.prediction import Prediction
@@ -64,7 +66,7 @@ def _records(rows: list[Any]) -> InferenceInput:
         if not isinstance(row, dict):
             raise InvalidInput(
                 "every record must be a JSON object",
-                details=[{"row": i, "column": None, "problem": "not an object of column values"}],
+                details=[BadRow(i, None, "not an object of column values")],
             )
     return InferenceInput(lambda schema: schema.from_records(rows), n_rows=len(rows), record=rows[0] if rows else None)
 
@@ -100,14 +102,16 @@ def _all_rows(rows: Sequence[Any]) -> None:
         if not isinstance(row, list):
             raise InvalidInput(
                 "every row must be a JSON list of values in column order",
-                details=[{"row": i, "column": None, "problem": "not a list of values"}],
+                details=[BadRow(i, None, "not a list of values")],
             )
 
 
 def decode_csv(body: bytes) -> InferenceInput:
     """A ``text/csv`` body (header + rows, as ``DataFrame.to_csv(index=False)`` writes it).
 
-    The rows are counted once parsed: the string columns of the schema decide how pandas reads them.
+    Every row must have as many fields as the header: pandas would otherwise read extra leading
+    fields as an index and predict on shifted columns. The string columns of the schema decide how
+    pandas reads the values.
     """
     import pandas as pd
 
@@ -115,16 +119,37 @@ def decode_csv(body: bytes) -> InferenceInput:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequest(f"the CSV body is not UTF-8: {exc}") from None
+    n_rows = _count_csv_rows(text)
 
     def parse(schema: InputSchema) -> Features:
         strings = {c.name: str for c in schema.columns if c.dtype == "string"}
         try:
-            frame = pd.read_csv(io.StringIO(text), dtype=strings)
+            frame = pd.read_csv(io.StringIO(text), dtype=strings, index_col=False)
         except (ValueError, pd.errors.ParserError) as exc:
             raise InvalidRequest(f"malformed CSV: {exc}") from None
         return schema.from_pandas(frame)
 
-    return InferenceInput(parse)
+    return InferenceInput(parse, n_rows=n_rows)
+
+
+def _count_csv_rows(text: str) -> int:
+    """Data rows (blank lines skipped, as pandas does); ``InvalidInput`` for a row of another width."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader, None)
+        if not header:
+            raise InvalidRequest("the CSV body has no header line; send the column names first")
+        n_rows = 0
+        for fields in reader:
+            if not fields:
+                continue
+            if len(fields) != len(header):
+                problem = f"{len(fields)} fields where the header has {len(header)}"
+                raise InvalidInput(f"CSV row {n_rows}: {problem}", details=[BadRow(n_rows, None, problem)])
+            n_rows += 1
+    except csv.Error as exc:
+        raise InvalidRequest(f"malformed CSV: {exc}") from None
+    return n_rows
 
 
 def answer(prediction: Prediction) -> bytes:

@@ -16,13 +16,25 @@ import numpy as np
 import orjson
 
 from modelport.errors import InvalidInput, InvalidRequest
+from modelport.inference.codecs._tensor_values import flatten, json_values
 from modelport.inference.codecs.encoding import jsonable
 from modelport.inference.prediction import InferenceInput
+from modelport.model_format import BadRow
 
 if TYPE_CHECKING:
-    from modelport.runtime import Features, InputSchema, PredictionResult
+    from modelport.inference.pool import ServedVersion
+    from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
 
-__all__ = ["DATATYPES", "V2Request", "datatype_of", "decode_request", "encode_outputs", "schema_datatype"]
+__all__ = [
+    "DATATYPES",
+    "V2Request",
+    "datatype_of",
+    "decode_request",
+    "encode_outputs",
+    "model_metadata",
+    "output_datatypes",
+    "schema_datatype",
+]
 
 DATATYPES: dict[str, np.dtype[Any]] = {
     "BOOL": np.dtype(np.bool_),
@@ -105,6 +117,8 @@ def decode_request(body: bytes, header_length: int | None) -> V2Request:
     for spec in doc["inputs"]:
         tensor, used = _tensor(spec, binary[offset:])
         offset += used
+        if spec["name"] in tensors:
+            raise _bad(spec["name"], "this input name is sent twice")
         tensors[spec["name"]] = tensor
     outputs = [o["name"] for o in doc.get("outputs") or [] if isinstance(o, dict) and "name" in o]
     request_id = doc.get("id")
@@ -119,25 +133,29 @@ def _tensor(spec: Any, binary: memoryview) -> tuple[np.ndarray[Any, Any], int]:
     datatype = spec.get("datatype")
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise _bad(name, f"shape {shape!r} is not a list of non-negative integers")
-    dtype = DATATYPES.get(datatype) if isinstance(datatype, str) else None
-    if dtype is None:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
         raise _bad(name, f"datatype {datatype!r} is not one of {', '.join(DATATYPES)}")
+    dtype = DATATYPES[datatype]
     size = math.prod(shape)
     params = spec.get("parameters") or {}
+    if not isinstance(params, dict):
+        raise _bad(name, "'parameters' must be an object")
+    row_width = size // shape[0] if shape and shape[0] else 1
+
+    def bad_value(index: int, problem: str) -> InvalidInput:
+        return _bad(name, problem, row=index // row_width if row_width else None)
+
     used = 0
     if "binary_data_size" in params:
-        used = int(params["binary_data_size"])
+        used = params["binary_data_size"]
+        if not isinstance(used, int) or isinstance(used, bool) or used < 0:
+            raise _bad(name, f"binary_data_size {used!r} is not a byte count")
         if used > len(binary):
             raise InvalidRequest(f"input {name!r} announces {used} binary bytes; fewer were sent")
         raw = bytes(binary[:used])
         flat = _bytes_tensor(raw, name) if datatype == "BYTES" else _frombuffer(raw, dtype, name)
     elif "data" in spec:
-        try:
-            flat = np.asarray(spec["data"], dtype=dtype).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise _bad(name, f"data does not fit datatype {datatype}: {exc}") from None
-        if datatype == "BYTES":
-            flat = np.array([_text(v) for v in flat], dtype=object)
+        flat = json_values(flatten(spec["data"]), dtype, datatype, bad_value)
     else:
         raise InvalidRequest(f"input {name!r} has neither 'data' nor binary data")
     if flat.size != size:
@@ -168,8 +186,9 @@ def _text(value: Any) -> Any:
     return value.decode("utf-8", errors="replace") if isinstance(value, bytes | bytearray) else value
 
 
-def _bad(column: str, problem: str) -> InvalidInput:
-    return InvalidInput(f"input {column!r}: {problem}", details=[{"row": None, "column": column, "problem": problem}])
+def _bad(column: str, problem: str, *, row: int | None = None) -> InvalidInput:
+    where = f"input {column!r}" if row is None else f"input {column!r}, row {row}"
+    return InvalidInput(f"{where}: {problem}", details=[BadRow(row, column, problem)])
 
 
 def datatype_of(values: np.ndarray[Any, Any]) -> str:
@@ -184,16 +203,49 @@ def schema_datatype(mlflow_type: str) -> str:
     return _MLFLOW_TO_V2.get(mlflow_type, "BYTES")
 
 
-def encode_outputs(result: PredictionResult, wanted: Sequence[str]) -> list[Mapping[str, Any]]:
-    """``predict`` ([rows]) and, for classifiers, ``predict_proba`` ([rows, classes]) as V2 outputs."""
+def output_datatypes(model: LoadedModel) -> dict[str, str]:
+    """The datatype of each output ``infer`` returns; the model metadata declares the same ones."""
+    classes = model.classes
+    out = {"predict": datatype_of(np.asarray(classes)) if classes else "FP64"}
+    if model.predicts_probabilities:
+        out["predict_proba"] = "FP64"
+    return out
+
+
+def model_metadata(name: str, served: ServedVersion, loaded: list[str]) -> dict[str, Any]:
+    """``GET /v2/models/{name}``: inputs from the signature, outputs as ``infer`` returns them."""
+    model = served.model
+    datatypes = output_datatypes(model)
+    outputs: list[dict[str, Any]] = [{"name": "predict", "datatype": datatypes["predict"], "shape": [-1]}]
+    if "predict_proba" in datatypes:
+        n_classes = len(model.classes) if model.classes is not None else -1
+        outputs.append({"name": "predict_proba", "datatype": datatypes["predict_proba"], "shape": [-1, n_classes]})
+    return {
+        "name": name,
+        "versions": loaded,
+        "platform": f"modelport_{model.kind}",
+        "inputs": [{"name": c.name, "datatype": schema_datatype(c.dtype), "shape": [-1]} for c in model.schema.columns],
+        "outputs": outputs,
+        "parameters": {"version": served.version, "model_name": served.model_name},
+    }
+
+
+def encode_outputs(result: PredictionResult, wanted: Sequence[str], model: LoadedModel) -> list[Mapping[str, Any]]:
+    """``predict`` ([rows]) and, for classifiers, ``predict_proba`` ([rows, classes]) as V2 outputs,
+    in the datatypes the metadata declares."""
     tensors: dict[str, np.ndarray[Any, Any]] = {"predict": result.predictions}
     if result.probabilities is not None:
         tensors["predict_proba"] = result.probabilities
     unknown = [n for n in wanted if n not in tensors]
     if unknown:
         raise InvalidRequest(f"unknown output(s) {unknown}; this model has {list(tensors)}")
-    return [
-        {"name": n, "datatype": datatype_of(t), "shape": list(t.shape), "data": jsonable(t.reshape(-1))}
-        for n, t in tensors.items()
-        if not wanted or n in wanted
-    ]
+    datatypes = output_datatypes(model)
+    out: list[Mapping[str, Any]] = []
+    for n, t in tensors.items():
+        if wanted and n not in wanted:
+            continue
+        datatype = datatypes.get(n, datatype_of(t))
+        if datatype != "BYTES":
+            t = t.astype(DATATYPES[datatype], copy=False)
+        out.append({"name": n, "datatype": datatype, "shape": list(t.shape), "data": jsonable(t.reshape(-1))})
+    return out
