@@ -21,10 +21,13 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── PayloadTooLarge
     │   ├── RequestTimeout            a request body that stopped arriving
     │   ├── InvalidField              a request field of the wrong type or out of range (carries details)
+    │   ├── InvalidSettings           a MODELPORT_* variable or option that does not validate
+    │   ├── MissingExtra              a feature whose optional dependencies are not installed
     │   ├── QuantizationUnsupported   a graph with no weights onnxruntime can quantize
     │   └── BundleInvalid             an edge bundle that fails verification (hash, signature, golden vectors)
     ├── Conflict                      (exit 4)
     │   ├── VersionInUse              delete of a version an alias points at
+    │   ├── AddressInUse              a port another process is listening on
     │   ├── NothingToRollBack
     │   ├── AlreadyExists
     │   ├── RolloutConflict
@@ -42,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 __all__ = [
+    "AddressInUse",
     "AliasNotFound",
     "AlreadyExists",
     "AuthError",
@@ -56,7 +60,9 @@ __all__ = [
     "InvalidInput",
     "InvalidRequest",
     "InvalidSample",
+    "InvalidSettings",
     "InvalidSource",
+    "MissingExtra",
     "MissingSignature",
     "ModelNotFound",
     "ModelportError",
@@ -173,9 +179,21 @@ class BundleInvalid(InvalidRequest):
     code = "bundle_invalid"
 
 
+class InvalidSettings(InvalidRequest):
+    code = "invalid_settings"
+
+
+class MissingExtra(InvalidRequest):
+    code = "missing_extra"
+
+
 class Conflict(ModelportError):
     code = "conflict"
     exit_code = 4
+
+
+class AddressInUse(Conflict):
+    code = "address_in_use"
 
 
 class VersionInUse(Conflict):

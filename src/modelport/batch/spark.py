@@ -26,7 +26,7 @@ from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.scorer import ModelInfo
 from modelport.batch.source import InputFormat, discover_inputs
 from modelport.batch.summary import RunCounts, RunSummary, RunTimer
-from modelport.errors import AlreadyExists, InvalidInput
+from modelport.errors import AlreadyExists, InvalidInput, MissingExtra
 from modelport.model_format import BadRow
 from modelport.runtime import VersionLoader
 
@@ -37,8 +37,16 @@ _COLUMN = "__modelport_column"
 _FILE = "__modelport_file"
 
 
+def _require_pyspark() -> None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise MissingExtra("--engine spark needs PySpark: pip install 'modelport[spark]'") from None
+
+
 def spark_session(master: str) -> Any:
     """A session on ``master`` (``local[*]``, ``spark://…``, ``yarn``, ``k8s://…``)."""
+    _require_pyspark()
     from pyspark.sql import SparkSession
 
     return SparkSession.builder.master(master).appName("modelport-batch").getOrCreate()
@@ -58,6 +66,7 @@ def score_with_spark(
     the result in the disk cache; tasks load with its disk level only (``VersionLoader.local``), so they
     honour the same ``runtime.prefer`` and find the compiled form without a database connection.
     """
+    _require_pyspark()
     loader = loader or VersionLoader(None)
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema

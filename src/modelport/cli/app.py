@@ -19,7 +19,7 @@ from typer.core import TyperGroup
 from modelport import __version__
 from modelport.cli.context import CliState
 from modelport.cli.output import err_console
-from modelport.errors import ModelportError
+from modelport.errors import InvalidSettings, ModelportError
 from modelport.settings import Settings
 
 __all__ = ["app"]
@@ -44,9 +44,8 @@ class _ModelportGroup(TyperGroup):
         try:
             return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         except ModelportError as exc:
-            err_console.print(f"error[{exc.code}]: {exc.message}", markup=False)
-            for detail in exc.details[:10]:
-                err_console.print(f"  {detail}", markup=False)
+            # One line, always: scripts read the code; the details are in --json output where a command has it.
+            err_console.print(f"error[{exc.code}]: {' '.join(exc.message.split())}", markup=False, soft_wrap=True)
             if not standalone_mode:
                 return exc.exit_code
             sys.exit(exc.exit_code)
@@ -59,6 +58,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Take trained models from a registry to production and keep them safe there.",
 )
+
+
+def _settings(home: Path | None) -> Settings:
+    from pydantic import ValidationError
+
+    try:
+        return Settings() if home is None else Settings(home=home)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = "__".join(str(p) for p in first["loc"]).upper()
+        raise InvalidSettings(f"MODELPORT_{where}: {first['msg']}") from None
 
 
 def _version(value: bool) -> None:
@@ -79,7 +89,7 @@ def root(
 ) -> None:
     # MLflow announces its own database migrations at INFO when it is imported; a CLI user needs none of that.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    settings = Settings() if home is None else Settings(home=home)
+    settings = _settings(home)
     state = CliState(settings=settings)
     ctx.obj = state
     ctx.call_on_close(state.close)  # the stores close when the command ends, however it ends

@@ -8,11 +8,14 @@ the signals: SIGTERM stops accepting, lets in-flight requests finish (up to
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
+
+from modelport.errors import AddressInUse, InvalidSettings
 
 if TYPE_CHECKING:
     import socket
@@ -44,10 +47,26 @@ def _env_value(value: Any) -> str:
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
-    """Bind the listening socket (port 0 picks a free port; read it back with ``getsockname``)."""
-    import uvicorn
+    """Bind the listening socket (port 0 picks a free port; read it back with ``getsockname``).
 
-    return uvicorn.Config(app=None, host=host, port=port).bind_socket()  # type: ignore[arg-type]
+    A port already taken is an ``AddressInUse`` (one line, exit 4), not uvicorn's log line and exit 1.
+    """
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise AddressInUse(
+                f"port {port} on {host} is taken — is `modelport demo` running (`modelport demo --stop`)? "
+                "or choose another with --port"
+            ) from None
+        raise InvalidSettings(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)  # worker processes inherit it
+    return sock
 
 
 def run_server(
@@ -82,7 +101,7 @@ def run_server(
 
             app = create_app(settings)
         config = uvicorn.Config(app, **common)
-    sock = config.bind_socket()
+    sock = bind_socket(serving.host, serving.port)
     host, port = sock.getsockname()[:2]
     if on_bound is not None:
         on_bound(host, port)
