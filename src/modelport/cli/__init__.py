@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, deployments, keys, models, rollouts, serve
+from modelport.cli import batch, deployments, keys, models, rollouts, serve, stream
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -13,6 +13,7 @@ deployments.register_commands(app)
 app.command()(demo)
 app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
+app.add_typer(stream.app, name="stream")
 serve.register(app)
 rollouts.register(app)
 
