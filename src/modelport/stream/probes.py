@@ -3,7 +3,7 @@
 A few lines of asyncio in the worker's own event loop: the answers read the worker's state
 directly, and a worker whose loop is stuck stops answering ``/livez`` too — which is the point.
 ``/livez`` fails when the loop has not turned for ``liveness_timeout_s``; ``/readyz`` when no
-version is loaded or the worker is stopping.
+version of the deployment is loaded or the worker is stopping.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Probes:
         return not worker.running or time.monotonic() - worker.heartbeat < self._liveness_timeout_s
 
     def ready(self) -> bool:
-        return self._worker.running and not self._worker.stopping and self._worker.plane.ready
+        return self._worker.ready
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:

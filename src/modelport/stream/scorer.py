@@ -4,13 +4,15 @@ The fast path is one ``DataPlane.predict`` of N rows per micro-batch: when the d
 sends every request to the same version (single, blue-green), nothing is lost by not routing
 record by record. Policies that route by key (canary, A/B, shadow) get one prediction per record,
 each with its own key and request id, submitted together so the version's adaptive batcher
-regroups them into few model calls.
+regroups them into few model calls; a record whose shared call failed is retried alone before it
+is called poison.
 
 Poison records never stall the stream. Bad bytes are caught while decoding. A schema violation
 names its rows (``InvalidInput.details``): those rows are dead-lettered and the rest predicted
 again, so a batch with a few poison rows costs two model calls, not N. Anything the batch call
 cannot attribute to a row (a model rejecting a value) falls back to one prediction per record to
-find the poison ones. Transient failures (no version loaded yet, the store unreachable) are
+find the poison ones (one after the other: records submitted together share a model call, and
+a failed call fails all of them). Transient failures (no version loaded yet, the store unreachable) are
 retried with backoff and never dead-lettered: the records stay unacknowledged until they succeed
 or the worker stops.
 """
@@ -26,7 +28,7 @@ from modelport.deployments import DEFAULT_KEY_HEADER
 from modelport.errors import BackendError, DeploymentNotFound, InvalidInput, ModelportError, NotReady
 from modelport.inference import request_id_var
 from modelport.inference.codecs import seed
-from modelport.stream.contract import Answer, Outcome, Record, answers, dead_letter, decode
+from modelport.stream.contract import Answer, DeadLetter, Outcome, Record, answers, dead_letter, decode
 
 if TYPE_CHECKING:
     from modelport.inference import DataPlane, Prediction
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 
 _TRANSIENT = (NotReady, BackendError, DeploymentNotFound)
 _BATCHABLE_POLICIES = frozenset({"single", "blue-green"})  # every key goes to the same version
+_MODEL_FAILED = "prediction_failed"
 
 
 class Stopping(Exception):
@@ -75,7 +78,7 @@ class Scorer:
             except ModelportError as exc:
                 outcomes[i] = dead_letter(record, exc)
         if rows:
-            scored = await (self._one_by_one if self._keyed() else self._batched)(records, rows)
+            scored = await (self._keyed_batch if self._keyed() else self._batched)(records, rows)
             for i, outcome in scored.items():
                 outcomes[i] = outcome
         return [o for o in outcomes if o is not None]
@@ -113,23 +116,33 @@ class Scorer:
             return done
         return done
 
-    async def _one_by_one(self, records: Sequence[Record], rows: dict[int, dict[str, Any]]) -> dict[int, Outcome]:
-        async def one(i: int) -> Outcome:
-            record = records[i]
-            try:
-                prediction = await self._predict([rows[i]], record, _headers(record))
-            except (Stopping, *_TRANSIENT):
-                raise
-            except InvalidInput as exc:
-                return dead_letter(record, _row_error(exc, 0))
-            except Exception as exc:  # the model rejected this record's values
-                return dead_letter(record, exc)
-            answer: Answer = answers([record], prediction)[0]
-            return answer
-
+    async def _keyed_batch(self, records: Sequence[Record], rows: dict[int, dict[str, Any]]) -> dict[int, Outcome]:
+        """One routed prediction per record, submitted together (the version's batcher regroups them)."""
         indices = list(rows)
-        results = await asyncio.gather(*(one(i) for i in indices))
-        return dict(zip(indices, results, strict=True))
+        results = await asyncio.gather(*(self._one(records[i], rows[i]) for i in indices))
+        done = dict(zip(indices, results, strict=True))
+        # A model call that failed failed every record batched with it: retry those alone before
+        # calling any of them poison.
+        suspects = {i: rows[i] for i, o in done.items() if isinstance(o, DeadLetter) and o.code == _MODEL_FAILED}
+        if suspects:
+            done.update(await self._one_by_one(records, suspects))
+        return done
+
+    async def _one_by_one(self, records: Sequence[Record], rows: dict[int, dict[str, Any]]) -> dict[int, Outcome]:
+        """Each record alone, one after the other: a failure can only be that record's."""
+        return {i: await self._one(records[i], row) for i, row in rows.items()}
+
+    async def _one(self, record: Record, row: dict[str, Any]) -> Outcome:
+        try:
+            prediction = await self._predict([row], record, _headers(record))
+        except (Stopping, *_TRANSIENT):
+            raise
+        except InvalidInput as exc:
+            return dead_letter(record, _row_error(exc, 0))
+        except Exception as exc:  # the model rejected this record's values
+            return dead_letter(record, exc)
+        answer: Answer = answers([record], prediction)[0]
+        return answer
 
     async def _predict(self, rows: list[dict[str, Any]], first: Record, headers: dict[str, str]) -> Prediction:
         """Predict ``rows``, retrying transient failures with backoff until they pass or the worker stops."""

@@ -13,6 +13,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from modelport.errors import ModelportError
 from modelport.stream.contract import Answer, Record
 from modelport.stream.scorer import Scorer, Stopping
 
@@ -34,6 +35,7 @@ class StreamWorker:
         self, plane: DataPlane, deployment: str, source: Source, settings: StreamSettings, metrics: StreamMetrics
     ) -> None:
         self.plane = plane
+        self.deployment = deployment
         self.source = source
         self.metrics = metrics
         self._settings = settings
@@ -51,6 +53,16 @@ class StreamWorker:
         self.heartbeat = time.monotonic()  # the loop's last turn: /livez fails when it stops turning
         self.running = False
         self._lag_at = 0.0
+
+    @property
+    def ready(self) -> bool:
+        """Running, not stopping, and a version of the deployment is loaded."""
+        if not self.running or self._stopping.is_set():
+            return False
+        try:
+            return self.plane.pool(self.deployment).ready
+        except ModelportError:
+            return False
 
     @property
     def stopping(self) -> bool:
