@@ -6,6 +6,7 @@ with its reason, predictions equal to the model in this process, the version swi
 
 from __future__ import annotations
 
+import itertools
 import signal
 import uuid
 from collections.abc import Iterator
@@ -106,7 +107,7 @@ def test_exactly_once_through_two_kills_and_a_promotion(
         assert doc["record"] == messages[i].decode()
     # The version switched once, from 1 to 2, and never back.
     versions = [doc["model_version"] for doc in outputs]
-    switches = [(a, b) for a, b in zip(versions, versions[1:], strict=False) if a != b]
+    switches = [(a, b) for a, b in itertools.pairwise(versions) if a != b]
     assert switches == [("1", "2")]
     # Predictions equal the model's, version by version, computed here with MLflow's loader.
     dirs = {v: registry.local_model_dir("credit_risk", int(v)) for v in ("1", "2")}
