@@ -99,10 +99,16 @@ class KafkaSource:
         from confluent_kafka import Consumer, KafkaException, Producer
 
         try:
-            self._producer = Producer(self._producer_config)
+            producer = Producer(self._producer_config)
             consumer = Consumer(self._consumer_config)
         except KafkaException as exc:
             raise InvalidRequest(f"invalid Kafka configuration: {exc.args[0].str()}") from None
+        try:  # fail now, in one line, rather than consume nothing forever
+            await asyncio.to_thread(producer.list_topics, None, 10.0)
+        except KafkaException as exc:
+            consumer.close()
+            raise BackendError(f"no Kafka broker answers at {self.bootstrap_servers}: {exc.args[0].str()}") from None
+        self._producer = producer
         consumer.subscribe([self.topic_in], on_assign=_log_assignment("assigned"), on_revoke=_log_assignment("revoked"))
         self._consumer = consumer
 
@@ -248,14 +254,3 @@ def _log_assignment(what: str) -> Any:
         log.info("partitions %s: %s", what, ", ".join(f"{p.topic}/{p.partition}" for p in partitions) or "none")
 
     return log_it
-
-
-def check_reachable(bootstrap_servers: str) -> None:
-    """Raise ``BackendError`` when no broker answers (used before the worker starts)."""
-    from confluent_kafka import KafkaException, Producer
-
-    probe = Producer({"bootstrap.servers": bootstrap_servers})
-    try:
-        probe.list_topics(timeout=10.0)
-    except KafkaException as exc:
-        raise BackendError(f"no Kafka broker answers at {bootstrap_servers}: {exc.args[0].str()}") from None
