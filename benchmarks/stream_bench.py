@@ -1,0 +1,407 @@
+"""Stream scoring, side by side on one machine, one broker and one model (the demo's gradient boosting, v2).
+
+Kafka (librdkafka's mock cluster, three brokers, hosted by this process for every contender alike):
+
+* ``modelport stream kafka`` (the real CLI, default batch size);
+* a hand-written confluent-kafka loop: consume 500 → ``json.loads`` → ``predict_proba`` on the sklearn
+  model → produce → flush → commit;
+* MLServer 1.7.1's Kafka server (aiokafka) with its sklearn runtime, installed by this benchmark into its
+  own venv (``--mlserver-venv``, default ``/tmp/modelport-bench-mlserver``: it needs ``uvloop<0.22``, which
+  must never enter the project's venv). One message is one V2 inference request of one row.
+
+Redis Streams (the machine's server): ``modelport stream redis`` against a hand-written redis-py loop
+(XREADGROUP 500 → predict → XADD + XACK in one pipeline).
+
+Throughput: the contender starts and answers 10 warm-up records (Kafka; MLServer's consumer reads from the
+end of the topic) or finds N records waiting (Redis); records/s is N over the span of the output's
+timestamps (first to last answer), so process start and model load do not count. Latency: the
+contender runs caught up, records arrive at a fixed rate (``--rate``, 1,000/s) for ``--seconds``; end to end
+is the output's timestamp minus the input's (both stamped by clients on this machine).
+
+    PYTHONPATH=src .venv/bin/python benchmarks/stream_bench.py [--records 50000] [--no-mlserver]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import orjson
+
+from benchmarks.stream_contenders import (
+    HAND_KAFKA,
+    HAND_REDIS,
+    MLSERVER_VERSION,
+    mlserver_settings,
+    prepare_mlserver,
+    v2_request,
+)
+
+RESULTS = Path("benchmarks/results")
+CACHE = RESULTS / "cache" / "stream"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+
+@dataclass
+class Result:
+    broker: str
+    contender: str
+    records: int
+    records_per_s: float
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+
+
+def _prepare() -> tuple[Path, Path, list[bytes], list[list[float]]]:
+    """The demo registry with ``credit_risk`` at v2, the sklearn model as joblib, and the input records."""
+    import joblib
+    import pandas as pd
+
+    from modelport.demo import run_demo
+    from modelport.registry import Registry
+    from modelport.settings import Settings
+
+    home = (CACHE / "home").resolve()
+    registry = Registry.open(Settings(home=home))
+    result = run_demo(registry, home / "demo")
+    store = registry.store
+    if not any(d.name == "credit_risk" for d in store.list_deployments()):
+        store.create_deployment("credit_risk", result.model, "production")
+    if {m.name: m.aliases for m in registry.list_models()}[result.model].get("production") != 2:
+        registry.promote(result.model, 2, reason="benchmark: the gradient-boosting version")
+    model_dir = registry.local_model_dir(result.model, 2)
+    sklearn_path = CACHE / "credit_risk_v2.joblib"
+    if not sklearn_path.exists():
+        import mlflow.sklearn
+
+        joblib.dump(mlflow.sklearn.load_model(str(model_dir)), sklearn_path)
+    store.close()
+    frame = pd.read_csv(home / "demo" / "credit_to_score.csv")
+    rows = frame.to_dict(orient="records")
+    return home, sklearn_path.resolve(), [orjson.dumps(r) for r in rows], frame.to_numpy().tolist()
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+
+
+class Contender:
+    """A process started for one measurement and stopped after it."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+    def check(self) -> None:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"{self.proc.args!r} exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _wait(what: str, predicate: Callable[[], bool], contender: Contender, timeout_s: float = 300.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        contender.check()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+# -- Kafka --------------------------------------------------------------------------------------------
+
+
+class KafkaRun:
+    """Topics of one measurement on the mock cluster, a producer of inputs and a reader of outputs."""
+
+    def __init__(self, bootstrap: str, name: str) -> None:
+        from confluent_kafka import Consumer, Producer
+
+        tag = uuid.uuid4().hex[:6]
+        self.topic_in, self.topic_out = f"{name}-in-{tag}", f"{name}-out-{tag}"
+        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "log_level": 3})
+        self.reader = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": f"reader-{tag}",
+                "auto.offset.reset": "earliest",
+                "topic.metadata.refresh.interval.ms": 500,
+                "log_level": 3,
+            }
+        )
+        self.reader.subscribe([self.topic_out])
+        self.sent_ms: dict[str, float] = {}
+        self.out_ms: list[float] = []
+        self.latency_ms: list[float] = []
+
+    def send(self, values: list[bytes], keys: list[str], headers: list[tuple[str, bytes]] | None = None) -> None:
+        for value, key in zip(values, keys, strict=True):
+            while True:
+                try:
+                    self.producer.produce(self.topic_in, value, key, headers=headers)
+                    break
+                except BufferError:
+                    self.producer.poll(0.01)
+            self.producer.poll(0)
+
+    def read(self, correlate: Callable[[Any], str | None]) -> int:
+        for msg in self.reader.consume(10_000, 0.05):
+            if msg.error() is not None:
+                continue
+            stamp = float(msg.timestamp()[1])
+            self.out_ms.append(stamp)
+            ref = correlate(msg)
+            if ref is not None and ref in self.sent_ms:
+                self.latency_ms.append(stamp - self.sent_ms[ref])
+        return len(self.out_ms)
+
+
+def _kafka_contenders(
+    home: Path, sklearn_path: Path, bootstrap: str, mlserver_python: Path | None, logs: Path
+) -> dict[str, tuple[Callable[[KafkaRun], Contender], Callable[[bytes, str], tuple[bytes, list[Any] | None]]]]:
+    """name → (start a contender on a run's topics, encode one record for it)."""
+    python = sys.executable
+
+    def modelport(run: KafkaRun) -> Contender:
+        argv = [python, "-m", "modelport", "--home", str(home), "stream", "kafka", "credit_risk",
+                "--in", run.topic_in, "--out", run.topic_out, "--bootstrap-servers", bootstrap,
+                "--kafka-config", "log_level=3", "--group", f"g-{run.topic_in}"]  # fmt: skip
+        return Contender(argv, _env(), logs / "modelport-kafka.log")
+
+    def hand(run: KafkaRun) -> Contender:
+        argv = [python, "-c", HAND_KAFKA, bootstrap, run.topic_in, run.topic_out, str(sklearn_path)]
+        return Contender(argv, _env(), logs / "hand-kafka.log")
+
+    contenders: dict[str, Any] = {
+        "modelport stream kafka": (modelport, lambda value, key: (value, None)),
+        "hand-written confluent-kafka loop": (hand, lambda value, key: (value, None)),
+    }
+    if mlserver_python is not None:
+        models = prepare_mlserver(CACHE / "mlserver", sklearn_path)
+
+        def mlserver(run: KafkaRun) -> Contender:
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            env |= mlserver_settings(bootstrap, run.topic_in, run.topic_out)
+            return Contender([str(mlserver_python), "-m", "mlserver", "start", str(models)], env, logs / "mlserver.log")
+
+        contenders[f"MLServer {MLSERVER_VERSION} Kafka server"] = (
+            mlserver,
+            lambda value, key: (v2_request(key, orjson.loads(value)), [("mlserver-model", b"credit_risk")]),
+        )
+    return contenders
+
+
+def _correlate(msg: Any) -> str | None:
+    key = msg.key()
+    if key is not None:
+        return str(key.decode())
+    try:
+        return str(orjson.loads(msg.value())["id"])  # MLServer: the V2 response's id
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def bench_kafka(args: argparse.Namespace, home: Path, sklearn_path: Path, records: list[bytes]) -> list[Result]:
+    from confluent_kafka import Producer
+
+    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
+    bootstrap = ",".join(f"{b.host}:{b.port}" for b in owner.list_topics(timeout=10).brokers.values())
+    logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    mlserver_python = None if args.no_mlserver else Path(args.mlserver_venv) / "bin" / "python"
+    results: list[Result] = []
+    for name, (start, encode) in _kafka_contenders(home, sklearn_path, bootstrap, mlserver_python, logs).items():
+        n = args.records if "MLServer" not in name else min(args.records, args.mlserver_records)
+        results.append(_kafka_throughput(name, start, encode, bootstrap, records, n))
+        print(f"  {name}: {results[-1].records_per_s:,.0f} records/s", flush=True)
+        p50, p99 = _kafka_latency(name, start, encode, bootstrap, records, args.rate, args.seconds)
+        results[-1].p50_ms, results[-1].p99_ms = p50, p99
+        print(f"  {name}: p50 {p50:.1f} ms, p99 {p99:.1f} ms at {args.rate}/s", flush=True)
+    owner.flush(5)
+    return results
+
+
+def _encoded(encode: Callable[[bytes, str], tuple[bytes, Any]], records: list[bytes], start: int, n: int) -> Any:
+    keys = [str(i) for i in range(start, start + n)]
+    pairs = [encode(records[i % len(records)], k) for i, k in zip(range(start, start + n), keys, strict=True)]
+    return [p[0] for p in pairs], keys, pairs[0][1] if pairs else None
+
+
+def _kafka_throughput(name: str, start: Any, encode: Any, bootstrap: str, records: list[bytes], n: int) -> Result:
+    run = KafkaRun(bootstrap, "tp")
+    contender = start(run)
+    try:
+        # Warm up (MLServer's consumer starts at the end of the topic: only records sent after it runs count).
+        warm, keys, headers = _encoded(encode, records, 10_000_000, 10)
+        run.send(warm, keys, headers)
+        run.producer.flush(10)
+        _wait(f"{name} to answer", lambda: run.read(_correlate) >= 10, contender, timeout_s=300)
+        values, keys, headers = _encoded(encode, records, 0, n)
+        run.send(values, keys, headers)
+        run.producer.flush(60)
+        _wait(f"{n} answers from {name}", lambda: run.read(_correlate) >= 10 + n, contender, timeout_s=900)
+    finally:
+        contender.stop()
+    stamps = run.out_ms[10:]
+    span_s = (max(stamps) - min(stamps)) / 1000.0
+    return Result("kafka", name, n, n / span_s if span_s > 0 else float("inf"))
+
+
+def _kafka_latency(
+    name: str, start: Any, encode: Any, bootstrap: str, records: list[bytes], rate: int, seconds: float
+) -> tuple[float, float]:
+    run = KafkaRun(bootstrap, "lat")
+    contender = start(run)
+    try:
+        warm, keys, headers = _encoded(encode, records, 10_000_000, 10)
+        run.send(warm, keys, headers)
+        run.producer.flush(10)
+        _wait(f"{name} to answer", lambda: run.read(_correlate) >= 10, contender, timeout_s=300)
+        run.latency_ms.clear()
+        total = int(rate * seconds)
+        values, keys, headers = _encoded(encode, records, 0, total)
+        began = time.monotonic()
+        for i in range(total):
+            run.sent_ms[keys[i]] = time.time() * 1000.0
+            run.send([values[i]], [keys[i]], headers)
+            run.read(_correlate) if i % 50 == 0 else None
+            pause = began + (i + 1) / rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        run.producer.flush(10)
+        _wait("every answer", lambda: run.read(_correlate) >= 10 + total, contender, timeout_s=120)
+    finally:
+        contender.stop()
+    lat = np.asarray(run.latency_ms)
+    return float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
+
+
+# -- Redis --------------------------------------------------------------------------------------------
+
+
+def bench_redis(args: argparse.Namespace, home: Path, sklearn_path: Path, records: list[bytes]) -> list[Result]:
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=6379)
+    logs = RESULTS / "logs"
+    python = sys.executable
+    results: list[Result] = []
+
+    def modelport(stream_in: str, stream_out: str) -> Contender:
+        argv = [python, "-m", "modelport", "--home", str(home), "stream", "redis", "credit_risk",
+                "--in", stream_in, "--out", stream_out]  # fmt: skip
+        return Contender(argv, _env(), logs / "modelport-redis.log")
+
+    def hand(stream_in: str, stream_out: str) -> Contender:
+        return Contender([python, "-c", HAND_REDIS, stream_in, stream_out, str(sklearn_path)], _env(), logs / "hr.log")
+
+    for name, start in (("modelport stream redis", modelport), ("hand-written redis-py loop", hand)):
+        prefix = f"bench:{uuid.uuid4().hex[:6]}:"
+        stream_in, stream_out = f"{prefix}in", f"{prefix}out"
+        try:
+            pipe = client.pipeline(transaction=False)
+            for i in range(args.records):
+                pipe.xadd(stream_in, {"data": records[i % len(records)]})
+                if i % 5000 == 4999:
+                    pipe.execute()
+            pipe.execute()
+            contender = start(stream_in, stream_out)
+            try:
+                _wait(name, lambda out=stream_out: client.xlen(out) >= args.records, contender, timeout_s=900)
+            finally:
+                contender.stop()
+            stamps = [int(i.split(b"-")[0]) for i, _ in client.xrange(stream_out)]
+            span_s = (max(stamps) - min(stamps)) / 1000.0
+            results.append(Result("redis", name, args.records, args.records / span_s if span_s > 0 else float("inf")))
+            print(f"  {name}: {results[-1].records_per_s:,.0f} records/s", flush=True)
+            results[-1].p50_ms, results[-1].p99_ms = _redis_latency(client, start, prefix, records, args)
+            print(f"  {name}: p50 {results[-1].p50_ms:.1f} ms, p99 {results[-1].p99_ms:.1f} ms", flush=True)
+        finally:
+            keys = list(client.scan_iter(match=f"{prefix}*"))
+            if keys:
+                client.delete(*keys)
+    return results
+
+
+def _redis_latency(client: Any, start: Any, prefix: str, records: list[bytes], args: argparse.Namespace) -> Any:
+    stream_in, stream_out = f"{prefix}lat-in", f"{prefix}lat-out"
+    contender = start(stream_in, stream_out)
+    try:
+        client.xadd(stream_in, {"data": records[0]})
+        _wait("the first answer", lambda: client.xlen(stream_out) >= 1, contender, timeout_s=300)
+        total = int(args.rate * args.seconds)
+        began = time.monotonic()
+        for i in range(total):
+            client.xadd(stream_in, {"data": records[i % len(records)]})
+            pause = began + (i + 1) / args.rate - time.monotonic()
+            if pause > 0:
+                time.sleep(pause)
+        _wait("every answer", lambda: client.xlen(stream_out) >= 1 + total, contender, timeout_s=120)
+    finally:
+        contender.stop()
+    lat = []
+    for out_id, fields in client.xrange(stream_out):
+        source = fields.get(b"source_id") or orjson.loads(fields[b"data"])["source_id"].encode()
+        lat.append(int(out_id.split(b"-")[0]) - int(source.split(b"-")[0]))
+    lat_ms = np.asarray(lat[1:], dtype=float)
+    return float(np.percentile(lat_ms, 50)), float(np.percentile(lat_ms, 99))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=50_000, help="records per throughput run (mock cluster: ≤ 80k)")
+    parser.add_argument("--mlserver-records", type=int, default=10_000, help="records for MLServer (it is slow)")
+    parser.add_argument("--rate", type=int, default=1000, help="records/s of the latency runs")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency runs")
+    parser.add_argument("--no-mlserver", action="store_true", help="skip MLServer (no venv to install)")
+    parser.add_argument("--mlserver-venv", default="/tmp/modelport-bench-mlserver", help="MLServer's own venv")
+    parser.add_argument("--only", choices=["kafka", "redis"], default=None)
+    args = parser.parse_args(argv)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    home, sklearn_path, records, _ = _prepare()
+    if not args.no_mlserver:
+        from benchmarks.stream_contenders import install_mlserver
+
+        install_mlserver(Path(args.mlserver_venv))
+    results: list[Result] = []
+    if args.only in (None, "kafka"):
+        results += bench_kafka(args, home, sklearn_path, records)
+    if args.only in (None, "redis"):
+        results += bench_redis(args, home, sklearn_path, records)
+    _report(results)
+    return 0
+
+
+def _report(results: list[Result]) -> None:
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print("| broker | contender | records | records/s | p50 ms | p99 ms |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        p50 = f"{r.p50_ms:.1f}" if r.p50_ms is not None else ""
+        p99 = f"{r.p99_ms:.1f}" if r.p99_ms is not None else ""
+        print(f"| {r.broker} | {r.contender} | {r.records:,} | {r.records_per_s:,.0f} | {p50} | {p99} |")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "stream.json").write_bytes(orjson.dumps([asdict(r) for r in results], option=orjson.OPT_INDENT_2))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
