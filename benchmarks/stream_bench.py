@@ -49,6 +49,10 @@ from benchmarks.stream_contenders import (
 )
 
 RESULTS = Path("benchmarks/results")
+# librdkafka's mock broker answers a fetch only when fetch.wait.max.ms (default 500) expires, even when
+# records arrived meanwhile (a real broker answers at once): without this, every latency is ~0.5 s.
+# MLServer's aiokafka consumer cannot be configured through MLServer's settings and keeps its 500 ms.
+FETCH_WAIT_MS = 5
 CACHE = RESULTS / "cache" / "stream"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -93,7 +97,10 @@ def _prepare() -> tuple[Path, Path, list[bytes], list[list[float]]]:
 
 
 def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    # One OpenMP thread per process for every contender (modelport sets it itself): sklearn's
+    # predict_proba would otherwise spin a thread per core against the broker and the others.
+    path = f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
+    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
 
 
 class Contender:
@@ -184,11 +191,12 @@ def _kafka_contenders(
     def modelport(run: KafkaRun) -> Contender:
         argv = [python, "-m", "modelport", "--home", str(home), "stream", "kafka", "credit_risk",
                 "--in", run.topic_in, "--out", run.topic_out, "--bootstrap-servers", bootstrap,
-                "--kafka-config", "log_level=3", "--group", f"g-{run.topic_in}"]  # fmt: skip
+                "--kafka-config", "log_level=3", "--kafka-config", f"consumer.fetch.wait.max.ms={FETCH_WAIT_MS}",
+                "--group", f"g-{run.topic_in}"]  # fmt: skip
         return Contender(argv, _env(), logs / "modelport-kafka.log")
 
     def hand(run: KafkaRun) -> Contender:
-        argv = [python, "-c", HAND_KAFKA, bootstrap, run.topic_in, run.topic_out, str(sklearn_path)]
+        argv = [python, "-c", HAND_KAFKA, bootstrap, run.topic_in, run.topic_out, str(sklearn_path), str(FETCH_WAIT_MS)]
         return Contender(argv, _env(), logs / "hand-kafka.log")
 
     contenders: dict[str, Any] = {
@@ -199,7 +207,7 @@ def _kafka_contenders(
         models = prepare_mlserver(CACHE / "mlserver", sklearn_path)
 
         def mlserver(run: KafkaRun) -> Contender:
-            env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+            env = {k: v for k, v in _env().items() if k != "PYTHONPATH"}
             env |= mlserver_settings(bootstrap, run.topic_in, run.topic_out)
             return Contender([str(mlserver_python), "-m", "mlserver", "start", str(models)], env, logs / "mlserver.log")
 

@@ -17,11 +17,11 @@ import joblib, numpy as np, orjson
 from confluent_kafka import Consumer, Producer
 
 warnings.filterwarnings("ignore")  # sklearn: "X does not have valid feature names"
-bootstrap, topic_in, topic_out, model_path = sys.argv[1:5]
+bootstrap, topic_in, topic_out, model_path, fetch_wait_ms = sys.argv[1:6]
 model = joblib.load(model_path)
 names = list(model.feature_names_in_)
 consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "hand-" + topic_in, "auto.offset.reset": "earliest",
-                     "enable.auto.commit": False, "log_level": 3})
+                     "enable.auto.commit": False, "log_level": 3, "fetch.wait.max.ms": int(fetch_wait_ms)})
 producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 2, "log_level": 3})
 consumer.subscribe([topic_in])
 running = [True]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from typing import TYPE_CHECKING
 
 from modelport.errors import ModelportError
@@ -116,15 +117,22 @@ class StreamWorker:
         written = await self.source.write(outcomes)
         if written < len(outcomes):
             metrics.duplicates_skipped.labels(source).inc(len(outcomes) - written)
-        now_ms = time.time() * 1000.0
+        answered: Counter[tuple[str, str]] = Counter()
+        dead: Counter[str] = Counter()
         for outcome in outcomes:
             if isinstance(outcome, Answer):
-                metrics.records_out.labels(source, outcome.deployment, outcome.version).inc()
+                answered[outcome.deployment, outcome.version] += 1
             else:
-                metrics.dead_letters.labels(source, outcome.code).inc()
-        stamps = [r.timestamp_ms for r in batch if r.timestamp_ms is not None]
-        for stamp in stamps:
-            metrics.latency.labels(source).observe(max(0.0, (now_ms - stamp) / 1000.0))
+                dead[outcome.code] += 1
+        for (deployment, version), n in answered.items():
+            metrics.records_out.labels(source, deployment, version).inc(n)
+        for code, n in dead.items():
+            metrics.dead_letters.labels(source, code).inc(n)
+        latency = metrics.latency.labels(source)
+        now_ms = time.time() * 1000.0
+        for record in batch:
+            if record.timestamp_ms is not None:
+                latency.observe(max(0.0, (now_ms - record.timestamp_ms) / 1000.0))
 
     async def _report_lag(self) -> None:
         now = time.monotonic()
