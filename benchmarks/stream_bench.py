@@ -138,27 +138,31 @@ def _wait(what: str, predicate: Callable[[], bool], contender: Contender, timeou
 
 
 class KafkaRun:
-    """Topics of one measurement on the mock cluster, a producer of inputs and a reader of outputs."""
+    """Topics of one measurement on the mock cluster, a producer of inputs and a reader of outputs.
+
+    Answers are matched to their records by key (the V2 response id for MLServer); ``answered`` holds
+    the output timestamp of every expected record answered so far.
+    """
 
     def __init__(self, bootstrap: str, name: str) -> None:
         from confluent_kafka import Consumer, Producer
 
         tag = uuid.uuid4().hex[:6]
         self.topic_in, self.topic_out = f"{name}-in-{tag}", f"{name}-out-{tag}"
-        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5, "log_level": 3})
+        self.producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 1, "log_level": 3})
         self.reader = Consumer(
             {
                 "bootstrap.servers": bootstrap,
                 "group.id": f"reader-{tag}",
                 "auto.offset.reset": "earliest",
                 "topic.metadata.refresh.interval.ms": 500,
+                "fetch.wait.max.ms": FETCH_WAIT_MS,
                 "log_level": 3,
             }
         )
         self.reader.subscribe([self.topic_out])
         self.sent_ms: dict[str, float] = {}
-        self.out_ms: list[float] = []
-        self.latency_ms: list[float] = []
+        self.answered: dict[str, float] = {}
 
     def send(self, values: list[bytes], keys: list[str], headers: list[tuple[str, bytes]] | None = None) -> None:
         for value, key in zip(values, keys, strict=True):
@@ -170,16 +174,31 @@ class KafkaRun:
                     self.producer.poll(0.01)
             self.producer.poll(0)
 
-    def read(self, correlate: Callable[[Any], str | None]) -> int:
-        for msg in self.reader.consume(10_000, 0.05):
-            if msg.error() is not None:
-                continue
-            stamp = float(msg.timestamp()[1])
-            self.out_ms.append(stamp)
-            ref = correlate(msg)
-            if ref is not None and ref in self.sent_ms:
-                self.latency_ms.append(stamp - self.sent_ms[ref])
-        return len(self.out_ms)
+    def read(self) -> int:
+        """Answers of expected records so far."""
+        for msg in self.reader.consume(10_000, 0.02):
+            if msg.error() is None:
+                ref = _correlate(msg)
+                if ref is not None and ref in self.sent_ms:
+                    self.answered.setdefault(ref, float(msg.timestamp()[1]))
+        return len(self.answered)
+
+    def warm_up(self, name: str, encode: Any, records: list[bytes], contender: Contender) -> None:
+        """Send one record every 0.2 s until one is answered (MLServer reads from the end of the topic)."""
+        deadline = time.monotonic() + 300
+        i = 0
+        while not self.read():
+            contender.check()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{name} never answered")
+            values, keys, headers = _encoded(encode, records, 10_000_000 + i, 1)
+            self.sent_ms[keys[0]] = time.time() * 1000.0
+            self.send(values, keys, headers)
+            self.producer.flush(5)
+            i += 1
+            time.sleep(0.2)
+        self.sent_ms.clear()
+        self.answered.clear()
 
 
 def _kafka_contenders(
@@ -209,7 +228,8 @@ def _kafka_contenders(
         def mlserver(run: KafkaRun) -> Contender:
             env = {k: v for k, v in _env().items() if k != "PYTHONPATH"}
             env |= mlserver_settings(bootstrap, run.topic_in, run.topic_out)
-            return Contender([str(mlserver_python), "-m", "mlserver", "start", str(models)], env, logs / "mlserver.log")
+            mlserver = mlserver_python.parent / "mlserver"
+            return Contender([str(mlserver), "start", str(models.resolve())], env, logs / "mlserver.log")
 
         contenders[f"MLServer {MLSERVER_VERSION} Kafka server"] = (
             mlserver,
@@ -238,6 +258,8 @@ def bench_kafka(args: argparse.Namespace, home: Path, sklearn_path: Path, record
     mlserver_python = None if args.no_mlserver else Path(args.mlserver_venv) / "bin" / "python"
     results: list[Result] = []
     for name, (start, encode) in _kafka_contenders(home, sklearn_path, bootstrap, mlserver_python, logs).items():
+        if args.contender and args.contender not in name:
+            continue
         n = args.records if "MLServer" not in name else min(args.records, args.mlserver_records)
         results.append(_kafka_throughput(name, start, encode, bootstrap, records, n))
         print(f"  {name}: {results[-1].records_per_s:,.0f} records/s", flush=True)
@@ -258,18 +280,15 @@ def _kafka_throughput(name: str, start: Any, encode: Any, bootstrap: str, record
     run = KafkaRun(bootstrap, "tp")
     contender = start(run)
     try:
-        # Warm up (MLServer's consumer starts at the end of the topic: only records sent after it runs count).
-        warm, keys, headers = _encoded(encode, records, 10_000_000, 10)
-        run.send(warm, keys, headers)
-        run.producer.flush(10)
-        _wait(f"{name} to answer", lambda: run.read(_correlate) >= 10, contender, timeout_s=300)
+        run.warm_up(name, encode, records, contender)
         values, keys, headers = _encoded(encode, records, 0, n)
+        run.sent_ms = dict.fromkeys(keys, 0.0)
         run.send(values, keys, headers)
         run.producer.flush(60)
-        _wait(f"{n} answers from {name}", lambda: run.read(_correlate) >= 10 + n, contender, timeout_s=900)
+        _wait(f"{n} answers from {name}", lambda: run.read() >= n, contender, timeout_s=900)
     finally:
         contender.stop()
-    stamps = run.out_ms[10:]
+    stamps = run.answered.values()
     span_s = (max(stamps) - min(stamps)) / 1000.0
     return Result("kafka", name, n, n / span_s if span_s > 0 else float("inf"))
 
@@ -280,26 +299,21 @@ def _kafka_latency(
     run = KafkaRun(bootstrap, "lat")
     contender = start(run)
     try:
-        warm, keys, headers = _encoded(encode, records, 10_000_000, 10)
-        run.send(warm, keys, headers)
-        run.producer.flush(10)
-        _wait(f"{name} to answer", lambda: run.read(_correlate) >= 10, contender, timeout_s=300)
-        run.latency_ms.clear()
+        run.warm_up(name, encode, records, contender)
         total = int(rate * seconds)
         values, keys, headers = _encoded(encode, records, 0, total)
         began = time.monotonic()
         for i in range(total):
             run.sent_ms[keys[i]] = time.time() * 1000.0
             run.send([values[i]], [keys[i]], headers)
-            run.read(_correlate) if i % 50 == 0 else None
             pause = began + (i + 1) / rate - time.monotonic()
             if pause > 0:
                 time.sleep(pause)
         run.producer.flush(10)
-        _wait("every answer", lambda: run.read(_correlate) >= 10 + total, contender, timeout_s=120)
+        _wait("every answer", lambda: run.read() >= total, contender, timeout_s=300)
     finally:
         contender.stop()
-    lat = np.asarray(run.latency_ms)
+    lat = np.asarray([run.answered[k] - run.sent_ms[k] for k in run.answered])
     return float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
 
 
@@ -323,6 +337,8 @@ def bench_redis(args: argparse.Namespace, home: Path, sklearn_path: Path, record
         return Contender([python, "-c", HAND_REDIS, stream_in, stream_out, str(sklearn_path)], _env(), logs / "hr.log")
 
     for name, start in (("modelport stream redis", modelport), ("hand-written redis-py loop", hand)):
+        if args.contender and args.contender not in name:
+            continue
         prefix = f"bench:{uuid.uuid4().hex[:6]}:"
         stream_in, stream_out = f"{prefix}in", f"{prefix}out"
         try:
@@ -382,7 +398,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="length of the latency runs")
     parser.add_argument("--no-mlserver", action="store_true", help="skip MLServer (no venv to install)")
     parser.add_argument("--mlserver-venv", default="/tmp/modelport-bench-mlserver", help="MLServer's own venv")
-    parser.add_argument("--only", choices=["kafka", "redis"], default=None)
+    parser.add_argument("--only", choices=["kafka", "redis"], default=None, help="one broker only")
+    parser.add_argument("--contender", default=None, help="only contenders whose name contains this")
     args = parser.parse_args(argv)
     CACHE.mkdir(parents=True, exist_ok=True)
     home, sklearn_path, records, _ = _prepare()
