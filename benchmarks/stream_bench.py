@@ -12,7 +12,7 @@ Kafka (librdkafka's mock cluster, three brokers, hosted by this process for ever
 Redis Streams (the machine's server): ``modelport stream redis`` against a hand-written redis-py loop
 (XREADGROUP 500 → predict → XADD + XACK in one pipeline).
 
-Throughput: the contender starts and answers 10 warm-up records (Kafka; MLServer's consumer reads from the
+Throughput: the contender starts and answers warm-up records sent one at a time (Kafka; MLServer's consumer reads from the
 end of the topic) or finds N records waiting (Redis); records/s is N over the span of the output's
 timestamps (first to last answer), so process start and model load do not count. Latency: the
 contender runs caught up, records arrive at a fixed rate (``--rate``, 1,000/s) for ``--seconds``; end to end
@@ -26,13 +26,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import signal
-import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -41,97 +39,18 @@ import orjson
 
 from benchmarks.stream_contenders import (
     HAND_KAFKA,
-    HAND_REDIS,
     MLSERVER_VERSION,
     mlserver_settings,
     prepare_mlserver,
     v2_request,
 )
+from benchmarks.stream_harness import CACHE, RESULTS, Contender, Result, bench_env, prepare, wait_for
+from benchmarks.stream_redis import bench_redis
 
-RESULTS = Path("benchmarks/results")
 # librdkafka's mock broker answers a fetch only when fetch.wait.max.ms (default 500) expires, even when
 # records arrived meanwhile (a real broker answers at once): without this, every latency is ~0.5 s.
 # MLServer's aiokafka consumer cannot be configured through MLServer's settings and keeps its 500 ms.
 FETCH_WAIT_MS = 5
-CACHE = RESULTS / "cache" / "stream"
-SRC = Path(__file__).resolve().parents[1] / "src"
-
-
-@dataclass
-class Result:
-    broker: str
-    contender: str
-    records: int
-    records_per_s: float
-    p50_ms: float | None = None
-    p99_ms: float | None = None
-
-
-def _prepare() -> tuple[Path, Path, list[bytes], list[list[float]]]:
-    """The demo registry with ``credit_risk`` at v2, the sklearn model as joblib, and the input records."""
-    import joblib
-    import pandas as pd
-
-    from modelport.demo import run_demo
-    from modelport.registry import Registry
-    from modelport.settings import Settings
-
-    home = (CACHE / "home").resolve()
-    registry = Registry.open(Settings(home=home))
-    result = run_demo(registry, home / "demo")
-    store = registry.store
-    if not any(d.name == "credit_risk" for d in store.list_deployments()):
-        store.create_deployment("credit_risk", result.model, "production")
-    if {m.name: m.aliases for m in registry.list_models()}[result.model].get("production") != 2:
-        registry.promote(result.model, 2, reason="benchmark: the gradient-boosting version")
-    model_dir = registry.local_model_dir(result.model, 2)
-    sklearn_path = CACHE / "credit_risk_v2.joblib"
-    if not sklearn_path.exists():
-        import mlflow.sklearn
-
-        joblib.dump(mlflow.sklearn.load_model(str(model_dir)), sklearn_path)
-    store.close()
-    frame = pd.read_csv(home / "demo" / "credit_to_score.csv")
-    rows = frame.to_dict(orient="records")
-    return home, sklearn_path.resolve(), [orjson.dumps(r) for r in rows], frame.to_numpy().tolist()
-
-
-def _env() -> dict[str, str]:
-    # One OpenMP thread per process for every contender (modelport sets it itself): sklearn's
-    # predict_proba would otherwise spin a thread per core against the broker and the others.
-    path = f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"
-    return {**os.environ, "PYTHONPATH": path, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
-
-
-class Contender:
-    """A process started for one measurement and stopped after it."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        with log.open("wb") as out:
-            self.proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-
-    def check(self) -> None:
-        if self.proc.poll() is not None:
-            raise RuntimeError(f"{self.proc.args!r} exited {self.proc.returncode}:\n{self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-def _wait(what: str, predicate: Callable[[], bool], contender: Contender, timeout_s: float = 300.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        contender.check()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"timed out waiting for {what}")
-        time.sleep(0.01)
 
 
 # -- Kafka --------------------------------------------------------------------------------------------
@@ -212,11 +131,11 @@ def _kafka_contenders(
                 "--in", run.topic_in, "--out", run.topic_out, "--bootstrap-servers", bootstrap,
                 "--kafka-config", "log_level=3", "--kafka-config", f"consumer.fetch.wait.max.ms={FETCH_WAIT_MS}",
                 "--group", f"g-{run.topic_in}"]  # fmt: skip
-        return Contender(argv, _env(), logs / "modelport-kafka.log")
+        return Contender(argv, bench_env(), logs / "modelport-kafka.log")
 
     def hand(run: KafkaRun) -> Contender:
         argv = [python, "-c", HAND_KAFKA, bootstrap, run.topic_in, run.topic_out, str(sklearn_path), str(FETCH_WAIT_MS)]
-        return Contender(argv, _env(), logs / "hand-kafka.log")
+        return Contender(argv, bench_env(), logs / "hand-kafka.log")
 
     contenders: dict[str, Any] = {
         "modelport stream kafka": (modelport, lambda value, key: (value, None)),
@@ -226,7 +145,7 @@ def _kafka_contenders(
         models = prepare_mlserver(CACHE / "mlserver", sklearn_path)
 
         def mlserver(run: KafkaRun) -> Contender:
-            env = {k: v for k, v in _env().items() if k != "PYTHONPATH"}
+            env = {k: v for k, v in bench_env().items() if k != "PYTHONPATH"}
             env |= mlserver_settings(bootstrap, run.topic_in, run.topic_out)
             mlserver = mlserver_python.parent / "mlserver"
             return Contender([str(mlserver), "start", str(models.resolve())], env, logs / "mlserver.log")
@@ -285,7 +204,7 @@ def _kafka_throughput(name: str, start: Any, encode: Any, bootstrap: str, record
         run.sent_ms = dict.fromkeys(keys, 0.0)
         run.send(values, keys, headers)
         run.producer.flush(60)
-        _wait(f"{n} answers from {name}", lambda: run.read() >= n, contender, timeout_s=900)
+        wait_for(f"{n} answers from {name}", lambda: run.read() >= n, contender, timeout_s=900)
     finally:
         contender.stop()
     stamps = run.answered.values()
@@ -310,84 +229,11 @@ def _kafka_latency(
             if pause > 0:
                 time.sleep(pause)
         run.producer.flush(10)
-        _wait("every answer", lambda: run.read() >= total, contender, timeout_s=300)
+        wait_for("every answer", lambda: run.read() >= total, contender, timeout_s=300)
     finally:
         contender.stop()
     lat = np.asarray([run.answered[k] - run.sent_ms[k] for k in run.answered])
     return float(np.percentile(lat, 50)), float(np.percentile(lat, 99))
-
-
-# -- Redis --------------------------------------------------------------------------------------------
-
-
-def bench_redis(args: argparse.Namespace, home: Path, sklearn_path: Path, records: list[bytes]) -> list[Result]:
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=6379)
-    logs = RESULTS / "logs"
-    python = sys.executable
-    results: list[Result] = []
-
-    def modelport(stream_in: str, stream_out: str) -> Contender:
-        argv = [python, "-m", "modelport", "--home", str(home), "stream", "redis", "credit_risk",
-                "--in", stream_in, "--out", stream_out]  # fmt: skip
-        return Contender(argv, _env(), logs / "modelport-redis.log")
-
-    def hand(stream_in: str, stream_out: str) -> Contender:
-        return Contender([python, "-c", HAND_REDIS, stream_in, stream_out, str(sklearn_path)], _env(), logs / "hr.log")
-
-    for name, start in (("modelport stream redis", modelport), ("hand-written redis-py loop", hand)):
-        if args.contender and args.contender not in name:
-            continue
-        prefix = f"bench:{uuid.uuid4().hex[:6]}:"
-        stream_in, stream_out = f"{prefix}in", f"{prefix}out"
-        try:
-            pipe = client.pipeline(transaction=False)
-            for i in range(args.records):
-                pipe.xadd(stream_in, {"data": records[i % len(records)]})
-                if i % 5000 == 4999:
-                    pipe.execute()
-            pipe.execute()
-            contender = start(stream_in, stream_out)
-            try:
-                _wait(name, lambda out=stream_out: client.xlen(out) >= args.records, contender, timeout_s=900)
-            finally:
-                contender.stop()
-            stamps = [int(i.split(b"-")[0]) for i, _ in client.xrange(stream_out)]
-            span_s = (max(stamps) - min(stamps)) / 1000.0
-            results.append(Result("redis", name, args.records, args.records / span_s if span_s > 0 else float("inf")))
-            print(f"  {name}: {results[-1].records_per_s:,.0f} records/s", flush=True)
-            results[-1].p50_ms, results[-1].p99_ms = _redis_latency(client, start, prefix, records, args)
-            print(f"  {name}: p50 {results[-1].p50_ms:.1f} ms, p99 {results[-1].p99_ms:.1f} ms", flush=True)
-        finally:
-            keys = list(client.scan_iter(match=f"{prefix}*"))
-            if keys:
-                client.delete(*keys)
-    return results
-
-
-def _redis_latency(client: Any, start: Any, prefix: str, records: list[bytes], args: argparse.Namespace) -> Any:
-    stream_in, stream_out = f"{prefix}lat-in", f"{prefix}lat-out"
-    contender = start(stream_in, stream_out)
-    try:
-        client.xadd(stream_in, {"data": records[0]})
-        _wait("the first answer", lambda: client.xlen(stream_out) >= 1, contender, timeout_s=300)
-        total = int(args.rate * args.seconds)
-        began = time.monotonic()
-        for i in range(total):
-            client.xadd(stream_in, {"data": records[i % len(records)]})
-            pause = began + (i + 1) / args.rate - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
-        _wait("every answer", lambda: client.xlen(stream_out) >= 1 + total, contender, timeout_s=120)
-    finally:
-        contender.stop()
-    lat = []
-    for out_id, fields in client.xrange(stream_out):
-        source = fields.get(b"source_id") or orjson.loads(fields[b"data"])["source_id"].encode()
-        lat.append(int(out_id.split(b"-")[0]) - int(source.split(b"-")[0]))
-    lat_ms = np.asarray(lat[1:], dtype=float)
-    return float(np.percentile(lat_ms, 50)), float(np.percentile(lat_ms, 99))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -402,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contender", default=None, help="only contenders whose name contains this")
     args = parser.parse_args(argv)
     CACHE.mkdir(parents=True, exist_ok=True)
-    home, sklearn_path, records, _ = _prepare()
+    home, sklearn_path, records, _ = prepare()
     if not args.no_mlserver:
         from benchmarks.stream_contenders import install_mlserver
 
