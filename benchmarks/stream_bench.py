@@ -13,8 +13,8 @@ Redis Streams (the machine's server): ``modelport stream redis`` against a hand-
 (XREADGROUP 500 → predict → XADD + XACK in one pipeline).
 
 Throughput: the contender starts and answers warm-up records sent one at a time (Kafka; MLServer's
-consumer reads from the end of the topic) or finds N records waiting (Redis); records/s is N over the span of the output's
-timestamps (first to last answer), so process start and model load do not count. Latency: the
+consumer reads from the end of the topic) or finds N records waiting (Redis); records/s is N over the
+span of the output's timestamps (first to last answer), so process start and model load do not count. Latency: the
 contender runs caught up, records arrive at a fixed rate (``--rate``, 1,000/s) for ``--seconds``; end to end
 is the output's timestamp minus the input's (both stamped by clients on this machine).
 
