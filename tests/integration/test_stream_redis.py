@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import signal
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,35 +57,49 @@ def test_exactly_once_through_two_kills_and_a_promotion(
     registry, store = _deploy(demo_home)
     messages, rows, poison = credit_records(demo_home, N_RECORDS)
     ids: list[str] = []
-    for start in range(0, N_RECORDS, 1000):
+
+    def feed(stop: int) -> None:
+        """Append input records up to index ``stop`` (the test decides how much each worker can see)."""
         pipe = client.pipeline(transaction=False)
-        for message in messages[start : start + 1000]:
+        for message in messages[len(ids) : stop]:
             pipe.xadd(stream_in, {"data": message})
-        ids += [i.decode() for i in pipe.execute()]
-    args = ["redis", "credit", "--in", stream_in, "--out", stream_out, "--dlq", dlq, "--batch-size", "100"]
-    env = {"MODELPORT_STREAM__CLAIM_IDLE_MS": "1000", "MODELPORT_SERVING__POLL_INTERVAL_S": "0.2"}
+        ids.extend(i.decode() for i in pipe.execute())
 
     def done() -> int:
         return int(client.xlen(stream_out)) + int(client.xlen(dlq))
 
+    def pending() -> int:
+        return int(client.xpending(stream_in, "modelport")["pending"])
+
+    def newest_version() -> str | None:
+        newest = client.xrevrange(stream_out, count=1)
+        return str(orjson.loads(newest[0][1][b"data"])["model_version"]) if newest else None
+
+    args = ["redis", "credit", "--in", stream_in, "--out", stream_out, "--dlq", dlq, "--batch-size", "100"]
+    env = {"MODELPORT_STREAM__CLAIM_IDLE_MS": "1000", "MODELPORT_SERVING__POLL_INTERVAL_S": "0.2"}
     in_flight_at_kill: list[int] = []
     with workers(demo_home, tmp_path, env) as running:
+        feed(8_000)
         first = running.start(args)
         wait_until("4,000 outcomes", lambda: done() >= 4_000, running)
         running.kill(first)
-        in_flight_at_kill.append(int(client.xpending(stream_in, "modelport")["pending"]))
+        in_flight_at_kill.append(pending())
+        feed(10_000)
         second = running.start(args)
         wait_until("10,000 outcomes", lambda: done() >= 10_000, running)
         registry.promote("credit_risk", 2, reason="halfway through the stream")
-        wait_until("14,000 outcomes", lambda: done() >= 14_000, running)
+        while newest_version() != "2":  # a trickle of records while the worker loads v2 and switches
+            assert len(ids) < 16_000, "the worker did not switch to v2 within 6,000 records"
+            feed(len(ids) + 20)
+            wait_until("the records fed so far", lambda: done() >= len(ids), running)
+            time.sleep(0.1)
+        feed(18_000)
+        wait_until("17,000 outcomes", lambda: done() >= 17_000, running)
         running.kill(second)
-        in_flight_at_kill.append(int(client.xpending(stream_in, "modelport")["pending"]))
+        in_flight_at_kill.append(pending())
+        feed(N_RECORDS)
         third = running.start(args)
-        wait_until(
-            "every record scored and acknowledged",
-            lambda: done() >= N_RECORDS and client.xpending(stream_in, "modelport")["pending"] == 0,
-            running,
-        )
+        wait_until("every record scored and acknowledged", lambda: done() >= N_RECORDS and pending() == 0, running)
         wait_until("the third worker to be running", lambda: running.started(2), running)
         third.send_signal(signal.SIGTERM)
         assert third.wait(timeout=60) == 0, running.stderr(2)[-2000:]
