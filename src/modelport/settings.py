@@ -13,7 +13,15 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["BatchSettings", "RolloutSettings", "RuntimeSettings", "Section", "ServingSettings", "Settings"]
+__all__ = [
+    "BatchSettings",
+    "RolloutSettings",
+    "RuntimeSettings",
+    "Section",
+    "ServingSettings",
+    "Settings",
+    "StreamSettings",
+]
 
 
 class Section(BaseModel):
@@ -100,6 +108,42 @@ class RolloutSettings(Section):
     """Run the rollout controller in this server (one active per deployment across all servers)."""
 
 
+class StreamSettings(Section):
+    """Defaults of ``modelport stream redis|kafka`` (the common ones have a command-line option too)."""
+
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    """Most records per micro-batch (one predict call); capped by ``serving.max_rows``."""
+    max_latency_ms: float = Field(default=5.0, ge=0.0, le=10_000.0)
+    """Longest a micro-batch waits for more records after its first one arrived."""
+    poll_timeout_s: float = Field(default=1.0, gt=0.0, le=60.0)
+    """How long one read blocks when the stream is idle; also bounds how long SIGTERM waits for a read."""
+    group: str = "modelport"
+    """Consumer group (Redis) or group id (Kafka) shared by the workers of one stream."""
+    start: Literal["earliest", "latest"] = "earliest"
+    """Where a group created by the worker starts: the whole stream, or only new records."""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    """Redis server of ``stream redis`` (a password in it is never logged)."""
+    claim_idle_ms: int = Field(default=30_000, ge=100)
+    """Redis: entries pending this long with another consumer (probably dead) are reclaimed (XAUTOCLAIM)."""
+    kafka_bootstrap_servers: str | None = None
+    """Kafka brokers of ``stream kafka`` (``host:port,host:port``)."""
+    kafka_config: dict[str, str] = Field(default_factory=dict)
+    """Extra librdkafka properties: ``consumer.NAME`` for the consumer, ``producer.NAME`` for the producer,
+    a plain name for both."""
+    max_record_bytes: int = Field(default=1024 * 1024, ge=64)
+    """Largest record accepted; larger ones go to the dead-letter stream as ``payload_too_large``."""
+    retry_backoff_max_s: float = Field(default=5.0, gt=0.0, le=300.0)
+    """Longest pause between retries of a transient failure (no version loaded yet, a broker away)."""
+    lag_interval_s: float = Field(default=5.0, gt=0.0)
+    """How often the consumer lag (Kafka) or the pending count (Redis) is read for ``/metrics``."""
+    metrics_host: str = "127.0.0.1"
+    """Address of the ``/metrics``, ``/livez``, ``/readyz`` endpoint (``0.0.0.0`` in a Kubernetes pod)."""
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    """Port of that endpoint; ``None``: no endpoint; 0 picks a free port (printed at start)."""
+    liveness_timeout_s: float = Field(default=60.0, gt=0.0)
+    """``/livez`` fails when the worker loop has not turned for this long."""
+
+
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
@@ -134,6 +178,8 @@ class Settings(BaseSettings):
     """Batch scoring defaults: batch size, workers, Spark master."""
     rollouts: RolloutSettings = Field(default_factory=RolloutSettings)
     """Outcome reporting and the rollout controller."""
+    stream: StreamSettings = Field(default_factory=StreamSettings)
+    """Stream workers: micro-batches, consumer groups, Redis and Kafka connections, probes."""
 
     @property
     def resolved_home(self) -> Path:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, compilation, deployments, edge, keys, models, package, rollouts, serve
+from modelport.cli import batch, compilation, deployments, edge, keys, models, package, rollouts, serve, stream
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -15,6 +15,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
 app.add_typer(edge.app, name="edge")
 app.add_typer(package.app, name="package")
+app.add_typer(stream.app, name="stream")
 serve.register(app)
 compilation.register(app)
 rollouts.register(app)
