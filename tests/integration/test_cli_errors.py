@@ -21,7 +21,8 @@ def _run(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess[str]
 def _one_line(done: subprocess.CompletedProcess[str], code: str, exit_code: int) -> str:
     lines = done.stderr.strip().splitlines()
     assert done.returncode == exit_code, done.stderr
-    assert len(lines) == 1 and lines[0].startswith(f"error[{code}]: "), done.stderr
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"error[{code}]: "), done.stderr
     return lines[0]
 
 
