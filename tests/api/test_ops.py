@@ -114,3 +114,24 @@ async def test_json_logs_carry_the_request_id(client: httpx.AsyncClient) -> None
     assert access
     assert access[0]["request_id"] == "abc-1"
     assert "422" in access[0]["message"]
+
+
+async def test_a_deployment_whose_alias_points_nowhere_does_not_hold_back_the_others(
+    tmp_path: Path, models: dict[str, Built]
+) -> None:
+    catalog = MemoryCatalog()
+    catalog.add_version("clf", "1", models["clf_v1"].path)
+    catalog.point("clf", "production", "1")
+    catalog.deploy("clf", "clf")
+    catalog.deploy("orphan", "clf", alias="staging")  # nobody promoted to staging
+    app = create_app(make_settings(tmp_path), catalog=catalog)
+    async with app.router.lifespan_context(app), _client(app) as client:
+        ready = await client.get("/readyz")
+        assert ready.status_code == 200, ready.text
+        body = ready.json()
+        assert body["deployments"] == {"clf": "healthy", "orphan": "unhealthy"}
+        assert list(body["unready"]) == ["orphan"]
+        assert "staging" in body["unready"]["orphan"]
+        orphan = await client.post("/deployments/orphan/predict", json={"features": [{"a": 1, "b": 1, "c": 1, "d": 1}]})
+        assert (orphan.status_code, orphan.json()["error"]["code"]) == (503, "not_ready")
+        assert (await client.post("/predict", json={"features": [{"a": 1, "b": 1, "c": 1, "d": 1}]})).status_code == 200

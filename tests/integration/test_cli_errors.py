@@ -33,6 +33,7 @@ def test_a_setting_that_does_not_validate_is_one_line(tmp_path: Path, variable: 
 
 
 def test_a_port_already_taken_is_one_line_naming_it(demo_home: Path) -> None:
+    assert _run("deploy", "credit", "--model", "credit_risk", home=demo_home).returncode == 0
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -40,6 +41,35 @@ def test_a_port_already_taken_is_one_line_naming_it(demo_home: Path) -> None:
         line = _one_line(_run("serve", "--port", str(port), home=demo_home), "address_in_use", 4)
     assert f"port {port}" in line
     assert "--port" in line
+
+
+def test_serve_with_nothing_to_serve_says_where_it_looked(tmp_path: Path) -> None:
+    # The port is taken so the server stops right after the warning instead of serving nothing.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = _run("serve", "--port", str(taken.getsockname()[1]), home=tmp_path / "empty")
+    warning, error = done.stderr.strip().splitlines()
+    assert warning.startswith(f"warning: no deployments in {tmp_path / 'empty'}")
+    assert "modelport deploy NAME --model MODEL" in warning
+    assert error.startswith("error[address_in_use]")
+
+
+def test_listings_say_which_home_and_global_options_follow_the_command(tmp_path: Path) -> None:
+    home = tmp_path / "elsewhere"
+    cwd_home = tmp_path / "cwd"
+    deployments = _run("deployments", "--home", str(home), home=cwd_home)
+    assert deployments.returncode == 0, deployments.stderr
+    assert deployments.stderr.strip() == (f"no deployments in {home}; create one: modelport deploy NAME --model MODEL")
+    models = _run("models", f"--home={home}", home=cwd_home)
+    assert models.returncode == 0, models.stderr
+    assert f"no models in the registry sqlite:///{home}/registry.db (home {home})" in models.stderr
+    assert not cwd_home.exists()
+
+
+def test_register_names_a_missing_model_file_before_anything_else(tmp_path: Path) -> None:
+    done = _run("register", "missing.joblib", "--name", "m", "--sample", "missing.csv", home=tmp_path)
+    assert _one_line(done, "invalid_source", 2) == "error[invalid_source]: no such file or folder: missing.joblib"
 
 
 def test_the_spark_engine_without_pyspark_names_the_extra(demo_home: Path, tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import orjson
+import pytest
 
 
 def _run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
@@ -39,10 +40,12 @@ def test_module_entry_point_lists_and_fails_cleanly(demo_home: Path) -> None:
 
 def test_demo_in_the_background_serves_the_printed_curl_and_stops(tmp_path: Path) -> None:
     import shlex
+    import urllib.error
     import urllib.request
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
-    env.update(MODELPORT_HOME=str(tmp_path / "home"), MODELPORT_SERVING__PORT="0")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
+    clean["XDG_CACHE_HOME"] = str(tmp_path / "cache")  # where demo --background notes its server
+    env = clean | {"MODELPORT_HOME": str(tmp_path / "home"), "MODELPORT_SERVING__PORT": "0"}
     run = subprocess.run([sys.executable, "-m", "modelport", "demo", "--background"], env=env, capture_output=True,
                          text=True, timeout=240, check=False)  # fmt: skip
     try:
@@ -57,6 +60,11 @@ def test_demo_in_the_background_serves_the_printed_curl_and_stops(tmp_path: Path
         assert str(answer["model_version"]) == "1"
         assert answer["predictions"][0] in (0, 1)
     finally:
-        stop = subprocess.run([sys.executable, "-m", "modelport", "demo", "--stop"], env=env, capture_output=True,
-                              text=True, timeout=60, check=False)  # fmt: skip
+        # From another directory, whose default home is another one: the server is found all the same.
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.mkdir()
+        stop = subprocess.run([sys.executable, "-m", "modelport", "demo", "--stop"], env=clean, cwd=elsewhere,
+                              capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
     assert "Stopped the demo server" in stop.stdout
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(url.rsplit("/", 1)[0] + "/livez", timeout=5)

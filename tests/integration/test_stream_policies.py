@@ -6,9 +6,7 @@ The worker runs in this process over the machine's real Redis (``run_stream``, t
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -27,25 +25,10 @@ pytestmark = [pytest.mark.redis, pytest.mark.anyio]
 N_RECORDS = 600
 
 
-@pytest.fixture
-def redis_keys() -> Iterator[tuple[redis.Redis, str]]:
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=30)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
-    prefix = f"modelport-test:{uuid.uuid4().hex[:12]}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 async def test_an_ab_test_routes_each_message_key_to_one_arm_and_counts_the_outcomes(
-    demo_home: Path, redis_keys: tuple[redis.Redis, str]
+    demo_home: Path, redis_prefix: tuple[redis.Redis, str]
 ) -> None:
-    client, prefix = redis_keys
+    client, prefix = redis_prefix
     settings = Settings(home=demo_home, stream=StreamSettings(poll_timeout_s=0.1, batch_size=64))
     store = StateStore.open(settings)
     store.create_deployment("credit", "credit_risk", "production")

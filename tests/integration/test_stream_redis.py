@@ -9,8 +9,6 @@ from __future__ import annotations
 import itertools
 import signal
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -25,21 +23,6 @@ from tests.integration.stream_workers import credit_records, expected_labels, wa
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 N_RECORDS = 20_000
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=30)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
-    prefix = f"modelport-test:{uuid.uuid4().hex[:12]}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
 
 
 def _deploy(home: Path) -> tuple[Registry, StateStore]:

@@ -41,14 +41,35 @@ class _ModelportGroup(TyperGroup):
         windows_expand_args: bool = True,
         **extra: Any,
     ) -> Any:
+        argv = _hoist_global_options(list(sys.argv[1:] if args is None else args))
         try:
-            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
+            return super().main(argv, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         except ModelportError as exc:
             # One line, always: scripts read the code; the details are in --json output where a command has it.
             err_console.print(f"error[{exc.code}]: {' '.join(exc.message.split())}", markup=False, soft_wrap=True)
             if not standalone_mode:
                 return exc.exit_code
             sys.exit(exc.exit_code)
+
+
+def _hoist_global_options(args: list[str]) -> list[str]:
+    """``modelport deployments --home X`` means ``modelport --home X deployments``: the global option may
+    follow the sub-command, as users type it (click only takes it before)."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest += args[i:]
+            break
+        if arg == "--home" and i + 1 < len(args):
+            front += args[i : i + 2]
+            i += 2
+            continue
+        (front if arg.startswith("--home=") else rest).append(arg)
+        i += 1
+    return front + rest
 
 
 app = typer.Typer(

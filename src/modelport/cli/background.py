@@ -2,6 +2,8 @@
 
 The server is a normal ``modelport serve`` process in its own session, logging to a file under the
 home; its pid is kept beside the log so ``modelport demo --stop`` can end it gracefully (SIGTERM).
+The pid file's place is also noted in the user's cache folder (``$XDG_CACHE_HOME/modelport``), so
+``demo --stop`` finds the server from any directory, whatever home that directory would default to.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ def _files(settings: Settings) -> tuple[Path, Path]:
     return home / "demo-server.pid", home / "demo-server.log"
 
 
+def _pointer() -> Path:
+    """Where the pid file of the last background demo server is noted, for this user."""
+    cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(cache) / "modelport" / "demo-server"
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -50,6 +58,11 @@ def _alive(pid: int) -> bool:
 def stop_background(settings: Settings, timeout_s: float = 30.0) -> int | None:
     """Stop the background server if one runs; returns its pid, or None when there was none."""
     pid_file, _ = _files(settings)
+    pointer = _pointer()
+    if not pid_file.is_file() and pointer.is_file():  # started from another directory (another home)
+        pid_file = Path(pointer.read_text().strip())
+    if pointer.is_file() and Path(pointer.read_text().strip()) == pid_file:
+        pointer.unlink()
     if not pid_file.is_file():
         return None
     pid = int(pid_file.read_text().strip() or 0)
@@ -92,6 +105,9 @@ def start_background(settings: Settings, default_deployment: str) -> BackgroundS
             argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
     pid_file.write_text(str(proc.pid))
+    pointer = _pointer()
+    pointer.parent.mkdir(parents=True, exist_ok=True)
+    pointer.write_text(str(pid_file.resolve()))
     # With port 0 the kernel picks the port; the server's first line names the bound URL.
     url: str | None = f"http://{serving.host}:{serving.port}" if serving.port else None
     deadline = time.monotonic() + _READY_TIMEOUT_S

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from modelport.cli.context import registry_from, store_from
+from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, err_console, print_json, print_table
 from modelport.errors import AliasNotFound
 from modelport.registry import DEFAULT_ALIAS, normalize_alias
@@ -52,6 +52,12 @@ def deployments(ctx: typer.Context, json_output: Annotated[bool, typer.Option("-
         rows.append({**d.to_dict(), "version": version})
     if json_output:
         print_json(rows)
+        return
+    if not rows:
+        err_console.print(
+            f"no deployments in {settings_from(ctx).home}; create one: modelport deploy NAME --model MODEL",
+            markup=False,
+        )
         return
     print_table(
         "Deployments",

@@ -11,7 +11,7 @@ from modelport.cli.context import actor_from, registry_from, settings_from, stor
 from modelport.cli.output import console, err_console, print_json, print_table
 from modelport.cli.pairs import parse_pairs
 from modelport.deployments import PromotionUndone
-from modelport.errors import DeploymentNotFound
+from modelport.errors import DeploymentNotFound, InvalidSource
 from modelport.registry import DEFAULT_ALIAS, read_sample
 from modelport.registry.sources import PICKLE_SUFFIXES
 from modelport.types import HistoryEntry
@@ -47,6 +47,8 @@ def register(
     """Register a trained model as the next version of NAME."""
     tags = parse_pairs(tag or [], "--tag")
     settings = settings_from(ctx)
+    if ":/" not in source and not Path(source).exists():
+        raise InvalidSource(f"no such file or folder: {source}")
     frame = read_sample(sample, settings.sample_rows) if sample is not None else None
     if Path(source).suffix.lower() in PICKLE_SUFFIXES and not json_output:
         err_console.print(
@@ -66,9 +68,17 @@ def register(
 
 def models(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     """List registered models with their latest version and aliases."""
-    found = registry_from(ctx).list_models()
+    registry = registry_from(ctx)
+    found = registry.list_models()
     if json_output:
         print_json([m.to_dict() for m in found])
+        return
+    if not found:
+        err_console.print(
+            f"no models in the registry {registry.shown_uri} (home {settings_from(ctx).home}); "
+            "register one: modelport register MODEL_FILE --name NAME --sample TRAIN.csv",
+            markup=False,
+        )
         return
     rows = [
         (m.name, _fmt_version(m.latest_version), ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())))

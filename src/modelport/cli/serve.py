@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from modelport.cli.context import settings_from
+from modelport.cli.context import settings_from, store_from
+from modelport.cli.output import err_console
 
 if TYPE_CHECKING:
     from modelport.settings import Settings
@@ -42,8 +43,28 @@ def serve(
     settings = base.model_copy(update={"serving": serving})
     # Validate the copy (model_copy skips validation) before any process is started.
     settings = type(settings).model_validate(settings.model_dump())
+    _warn_if_nothing_to_serve(ctx, settings)
 
     start_serving(settings)
+
+
+def _warn_if_nothing_to_serve(ctx: typer.Context, settings: Settings) -> None:
+    """The server starts anyway (it serves deployments created later), but says what is missing and where."""
+    existing = {d.name for d in store_from(ctx).list_deployments()}
+    wanted = set(settings.serving.deployments) or existing
+    missing = sorted(wanted - existing)
+    if not existing:
+        err_console.print(
+            f"warning: no deployments in {settings.home}: nothing to serve until one is created "
+            "(modelport deploy NAME --model MODEL), or point --home / MODELPORT_HOME at your home",
+            markup=False,
+        )
+    elif missing:
+        err_console.print(
+            f"warning: no deployment named {', '.join(missing)} in {settings.home} "
+            f"(there are: {', '.join(sorted(existing))})",
+            markup=False,
+        )
 
 
 def start_serving(settings: Settings, *, example: Mapping[str, Any] | None = None) -> None:

@@ -76,8 +76,14 @@ class DataPlane:
 
     @property
     def ready(self) -> bool:
-        """True when at least one deployment is served and every one has a version loaded."""
-        return bool(self._pools) and all(p.ready for p in self._pools.values())
+        """True when a deployment serves and every other one serves too or has failed for a reason of its own.
+
+        A deployment whose alias points nowhere, or whose version does not load, answers 503 on its own
+        routes and is named by ``/readyz``; it does not take the others out of rotation. Still loading
+        (no version, no failure yet) holds readiness back.
+        """
+        pools = self._pools.values()
+        return any(p.ready for p in pools) and all(p.ready or p.failure is not None for p in pools)
 
     def pool(self, name: str | None = None) -> ModelPool:
         """The pool of deployment ``name`` (``None``: the default deployment)."""

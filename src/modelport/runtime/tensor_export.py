@@ -17,11 +17,11 @@ import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
 from modelport.model_format import read_mlmodel
-from modelport.runtime.conversion import ConversionFailed, ConversionPlan, convert, plans_for
+from modelport.runtime.compiler import try_plans
+from modelport.runtime.conversion import ConversionPlan
 from modelport.runtime.features import Features
 from modelport.runtime.native import NativePredictor
-from modelport.runtime.ort import OnnxPredictor, new_session
-from modelport.runtime.parity import ParityReport, check_parity
+from modelport.runtime.parity import ParityReport
 from modelport.runtime.result import PredictionResult
 from modelport.runtime.schema import InputSchema
 from modelport.types import SAMPLE_FILENAME
@@ -69,32 +69,22 @@ def export_tensor_onnx(model_dir: Path) -> TensorExport:
         reference = original.predict(sample)
     except Exception as exc:  # nothing to compare with: a bundle without a check is not offered
         raise InvalidSource(f"the original model cannot score its own sample: {exc}") from exc
-    failures: list[str] = []
-    for plan in plans_for(raw, schema):
-        label = f"{plan.layout}/{plan.precision}"
-        try:
-            onnx_bytes = convert(raw, schema, plan)
-            session = new_session(onnx_bytes)
-            kinds = [o.type for o in session.get_outputs()]
-            if any(not kind.startswith("tensor(") for kind in kinds):
-                failures.append(f"{label}: outputs are not all tensors ({', '.join(kinds)})")
-                continue
-            predictor = OnnxPredictor(
-                session, schema.names, classes=original.classes, probabilities=original.predicts_probabilities
-            )
-            candidate = predictor.predict(sample)
-        except (ConversionFailed, InvalidSource) as exc:
-            failures.append(f"{label}: conversion failed ({exc})")
-            continue
-        except Exception as exc:  # onnxruntime rejects some converted graphs at load or run time
-            failures.append(f"{label}: onnxruntime failed ({type(exc).__name__}: {exc})")
-            continue
-        parity = check_parity(reference, candidate, classifier=original.classes is not None)
-        if parity.passed:
-            return TensorExport(onnx_bytes, schema, original, sample, reference, type(raw).__name__, plan, parity)
-        failures.append(f"{label}: {parity.reason}")
+    trial = try_plans(raw, original, schema, sample, reference, session_problem=_non_tensor_outputs)
+    if trial.passing is not None:
+        passing = trial.passing
+        return TensorExport(
+            passing.onnx, schema, original, sample, reference, type(raw).__name__, passing.plan, passing.parity
+        )
+    failures = trial.failures
     reasons = "; ".join(failures) or "no ONNX converter handles this model"
     raise InvalidSource(f"cannot export {type(raw).__name__} to ONNX: {reasons}")
+
+
+def _non_tensor_outputs(session: Any) -> str | None:
+    kinds = [o.type for o in session.get_outputs()]
+    if any(not kind.startswith("tensor(") for kind in kinds):
+        return f"outputs are not all tensors ({', '.join(kinds)})"
+    return None
 
 
 def _raw_estimator(model_dir: Path) -> Any:

@@ -28,13 +28,16 @@ def ops_router(ctx: ServingContext, follower: Follower) -> APIRouter:
         return json_response({"live": True})
 
     @router.get(
-        "/readyz", summary="Readiness: every deployment has a version loaded (503 otherwise)", responses=errors(503)
+        "/readyz",
+        summary="Readiness: deployments loaded; one that cannot load is named, not blocking (503 otherwise)",
+        responses=errors(503),
     )
     async def readyz() -> Response:
         statuses = {p.name: pool_status(p) for p in plane.pools}
         if not plane.ready:
             raise NotReady(f"not ready: {statuses or 'no deployments'}")
-        return json_response({"ready": True, "deployments": statuses})
+        unready = {p.name: p.failure.message for p in plane.pools if not p.ready and p.failure is not None}
+        return json_response({"ready": True, "deployments": statuses, "unready": unready})
 
     @router.get(
         "/metrics", summary="Prometheus metrics", response_class=Response,
