@@ -27,6 +27,7 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     ├── AuthError                     (exit 5)
     │   ├── Unauthorized              no or unknown credentials
     │   └── Forbidden                 credentials without the needed scope
+    │       └── CsrfRejected          a form posted without this server's CSRF token, or from another site
     ├── NotReady                      (exit 6)
     └── BackendError                  (exit 7) a registry or store we could not talk to
 """
@@ -42,6 +43,7 @@ __all__ = [
     "AuthError",
     "BackendError",
     "Conflict",
+    "CsrfRejected",
     "DeploymentNotFound",
     "Forbidden",
     "InvalidAlias",
@@ -170,6 +172,10 @@ class Unauthorized(AuthError):
 
 class Forbidden(AuthError):
     code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    code = "csrf_rejected"
 
 
 class NotReady(ModelportError):

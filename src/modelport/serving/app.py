@@ -20,6 +20,7 @@ from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
 from modelport.serving.seed_api import seed_router
 from modelport.serving.status import error_body, status_for
+from modelport.serving.ui_api import ui_router
 from modelport.serving.v2_api import v2_router
 
 if TYPE_CHECKING:
@@ -104,7 +105,13 @@ def create_app(
 
     app.add_exception_handler(ModelportError, on_modelport_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    for router in (seed_router(ctx), mlflow_router(ctx), v2_router(ctx), ops_router(ctx, node.follower)):
+    for router in (
+        seed_router(ctx),
+        mlflow_router(ctx),
+        v2_router(ctx),
+        ops_router(ctx, node.follower),
+        ui_router(ctx, node),
+    ):
         app.include_router(router)
     registry = node.registry
     if agent is not None and registry is not None:

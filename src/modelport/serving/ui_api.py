@@ -1,0 +1,262 @@
+"""``/ui``: the dashboard, server-rendered from ``modelport.ui`` with the API's own auth.
+
+Reading needs what predict routes need (nothing on loopback, a key elsewhere): the key comes from
+the usual headers or from the ``modelport_key`` cookie that ``/ui/login`` sets (HttpOnly, SameSite
+Strict, never rendered). An action (promote, rollback, abort, switch) needs an admin key — typed in
+the confirmation form or the signed-in one — a confirmation page, and a CSRF token: the form's
+token must equal the ``modelport_csrf`` cookie (double submit; a cross-site page can neither read
+nor set that cookie) and a cross-site ``Origin``/``Sec-Fetch-Site`` is refused outright. The change
+is recorded under the key's name. Every page sets a Content-Security-Policy that lets the browser
+load and fetch nothing from another host.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from starlette.responses import HTMLResponse, RedirectResponse
+
+from modelport.deployments import Rollouts
+from modelport.errors import CsrfRejected, InvalidRequest, ModelportError, NotFound
+from modelport.serving._json import json_response
+from modelport.serving.status import status_for
+from modelport.ui import Pages, TrafficSampler, Views, read_outcomes, static_file
+
+if TYPE_CHECKING:
+    from modelport.inference import Node
+    from modelport.serving.auth import KeyRecord, Scope
+    from modelport.serving.context import ServingContext
+
+__all__ = ["ui_router"]
+
+log = logging.getLogger(__name__)
+
+KEY_COOKIE = "modelport_key"
+CSRF_COOKIE = "modelport_csrf"
+ACTIONS = ("promote", "rollback", "abort", "switch")
+SAMPLE_INTERVAL_S = 2.0
+_MAX_FORM_BYTES = 4096
+_HEADERS = {
+    "content-security-policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+
+
+def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
+    """The dashboard of ``node``; without a state store and registry it says so on every page."""
+    store, registry = node.store, node.registry
+    pages = Pages()
+    sampler = TrafficSampler(lambda: read_outcomes(store) if store is not None else {})
+    views = (
+        None if store is None or registry is None else Views(Rollouts(store, registry, actor="ui"), ctx.plane, sampler)
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_every(SAMPLE_INTERVAL_S, sampler.sample)) if store is not None else None
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    router = APIRouter(prefix="/ui", tags=["dashboard"], include_in_schema=False, lifespan=lifespan)
+
+    def credentials(request: Request, typed: str | None = None) -> dict[str, str]:
+        headers = {k: v for k, v in request.headers.items() if k in ("authorization", "x-api-key")}
+        key = typed or request.cookies.get(KEY_COOKIE)
+        if key and (typed or not headers):
+            headers = {"authorization": f"Bearer {key}"}
+        return headers
+
+    async def check(request: Request, scope: Scope, typed: str | None = None) -> KeyRecord | None:
+        return await ctx.auth.check(credentials(request, typed), scope)
+
+    def page(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+        csrf = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(32)
+        signed_in = KEY_COOKIE in request.cookies
+        done = request.query_params.get("done")
+        context.setdefault("done", done if done in ACTIONS else None)
+        body = pages.render(template, csrf=csrf, signed_in=signed_in, path=request.url.path, **context)
+        response = HTMLResponse(body, status_code=status, headers=_HEADERS)
+        if request.cookies.get(CSRF_COOKIE) != csrf:
+            _set_cookie(response, request, CSRF_COOKIE, csrf)
+        return response
+
+    def read(template: str, build: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+        """A read-only page: check the predict scope, build the view in a thread, render it."""
+
+        async def handler(request: Request) -> Response:
+            try:
+                await check(request, "predict")
+                if views is None:
+                    raise NotFound("the dashboard needs the state store and the registry (this server has neither)")
+                view = await asyncio.to_thread(build, views, **request.path_params)
+            except ModelportError as exc:
+                return error(request, exc)
+            return page(request, template, view=view, **request.path_params)
+
+        return handler
+
+    def error(request: Request, exc: ModelportError) -> Response:
+        return page(request, "error.html", status=status_for(exc), code=exc.code, message=exc.message)
+
+    fragments: dict[str, tuple[str, Callable[..., Any]]] = {
+        "": ("overview.html", lambda v: v.overview()),
+        "/fragments/deployments": ("_deployments.html", lambda v: v.overview()),
+        "/models": ("models.html", lambda v: v.rollouts.registry.list_models()),
+        "/deployments/{name}": ("deployment.html", lambda v, name: v.deployment(name)),
+        "/deployments/{name}/fragments/summary": ("_summary.html", lambda v, name: v.deployment(name)),
+        "/deployments/{name}/fragments/timeline": ("_timeline.html", lambda v, name: v.deployment(name)),
+        "/deployments/{name}/fragments/reports": ("_reports.html", lambda v, name: v.deployment(name)),
+        "/models/{name}": ("model.html", lambda v, name: v.model(name)),
+        "/models/{name}/fragments/history": ("_history.html", lambda v, name: v.model(name)),
+    }
+    for path, (template, build) in fragments.items():
+        router.add_api_route(path, read(template, build), methods=["GET"])
+
+    @router.get("/deployments/{name}/traffic.json")
+    async def traffic(name: str, request: Request) -> Response:
+        await check(request, "predict")
+        if views is None:
+            raise NotFound("the dashboard needs the state store and the registry")
+        return json_response(await asyncio.to_thread(views.traffic, name), headers=_HEADERS)
+
+    @router.get("/static/{filename}")
+    async def static(filename: str) -> Response:
+        found = static_file(filename)
+        if found is None:
+            raise NotFound(f"no static file {filename!r}")
+        content, media_type = found
+        return Response(content, media_type=media_type, headers={"cache-control": "public, max-age=3600"})
+
+    @router.get("/login")
+    async def login_form(request: Request) -> Response:
+        return page(request, "login.html", failed=None)
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        try:
+            form = await _form(request)
+            key = form.get("key", "")
+            await check(request, "predict", typed=key or None)
+        except ModelportError as exc:
+            return page(request, "login.html", status=status_for(exc), failed=exc.message)
+        response = RedirectResponse("/ui", status_code=303, headers=_HEADERS)
+        _set_cookie(response, request, KEY_COOKIE, key)
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        try:
+            await _form(request)
+        except ModelportError as exc:
+            return error(request, exc)
+        response = RedirectResponse("/ui", status_code=303, headers=_HEADERS)
+        response.delete_cookie(KEY_COOKIE, path="/ui")
+        return response
+
+    @router.get("/deployments/{name}/actions/{action}")
+    async def confirm(name: str, action: str, request: Request) -> Response:
+        try:
+            await check(request, "predict")
+            _action(action)
+            if views is None:
+                raise NotFound("the dashboard needs the state store and the registry")
+            view = await asyncio.to_thread(views.deployment, name)
+        except ModelportError as exc:
+            return error(request, exc)
+        return page(request, "confirm.html", view=view, name=name, action=action)
+
+    @router.post("/deployments/{name}/actions/{action}")
+    async def act(name: str, action: str, request: Request) -> Response:
+        try:
+            form = await _form(request)  # the CSRF check comes before anything else
+            key = await check(request, "admin", typed=form.get("key") or None)
+            _action(action)
+            if views is None or registry is None or store is None:
+                raise NotFound("the dashboard needs the state store and the registry")
+            actor = key.name if key is not None else "ui"
+            rollouts = Rollouts(store, _registry_as(node, actor), actor=actor)
+            reason = form.get("reason") or None
+            await asyncio.to_thread(_perform, rollouts, name, action, reason)
+        except ModelportError as exc:
+            return error(request, exc)
+        log.info("dashboard: %s of %s by %s", action, name, actor)
+        return RedirectResponse(f"/ui/deployments/{name}?done={action}", status_code=303, headers=_HEADERS)
+
+    return router
+
+
+async def _every(interval_s: float, work: Callable[[], None]) -> None:
+    while True:
+        try:
+            await asyncio.to_thread(work)
+        except Exception:  # a database hiccup must not stop the charts for good
+            log.exception("dashboard: reading the outcome counters failed; retrying in %.1f s", interval_s)
+        await asyncio.sleep(interval_s)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The url-encoded form of a POST, after the CSRF checks (``CsrfRejected`` otherwise)."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        raise CsrfRejected(f"a {site} request cannot change anything here")
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
+        raise CsrfRejected("the request comes from another origin")
+    body = await request.body()
+    if len(body) > _MAX_FORM_BYTES:
+        raise InvalidRequest(f"the form is larger than {_MAX_FORM_BYTES} bytes")
+    try:
+        fields = parse_qs(body.decode(), max_num_fields=8, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest(f"unreadable form: {exc}") from exc
+    form = {k: v[0].strip() for k, v in fields.items() if v}
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf", "").encode()):
+        raise CsrfRejected("the form's CSRF token is missing or stale: reload the page and try again")
+    return form
+
+
+def _action(action: str) -> None:
+    if action not in ACTIONS:
+        raise NotFound(f"unknown action {action!r}: use one of {', '.join(ACTIONS)}")
+
+
+def _perform(rollouts: Rollouts, name: str, action: str, reason: str | None) -> None:
+    operations: dict[str, Callable[[], object]] = {
+        "promote": lambda: rollouts.promote(name, reason=reason),
+        "rollback": lambda: rollouts.rollback(name, reason=reason),
+        "abort": lambda: rollouts.abort(name, reason=reason),
+        "switch": lambda: rollouts.switch(name, reason=reason),
+    }
+    operations[action]()
+
+
+def _registry_as(node: Node, actor: str) -> Any:
+    # The registry writes its own actor into the model history (alias moves of promote/rollback):
+    # a registry over the same store whose settings name the key that asked.
+    from modelport.registry import Registry
+
+    assert node.store is not None
+    return Registry(node.settings.model_copy(update={"actor": actor}), node.store)
+
+
+def _set_cookie(response: Response, request: Request, name: str, value: str) -> None:
+    response.set_cookie(name, value, path="/ui", httponly=True, samesite="strict", secure=request.url.scheme == "https")
