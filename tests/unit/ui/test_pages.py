@@ -1,0 +1,62 @@
+"""Rendering: autoescaping of registry text, strict templates, the SVG interval, the static whitelist."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from modelport.types import HistoryEntry
+from modelport.ui import STATIC_TYPES, Pages, interval_svg, static_file
+from modelport.ui.views import ModelPage
+
+
+def _x(svg: str, cls: str, attr: str = "x") -> float:
+    found = re.search(rf'class="{cls}"[^>]* {attr}="([-0-9.]+)"', svg) or re.search(
+        rf'<\w+ class="{cls}" {attr}1?="([-0-9.]+)"', svg
+    )
+    assert found, f"no {cls} in {svg}"
+    return float(found.group(1))
+
+
+def test_the_interval_is_drawn_around_the_estimate_and_left_of_zero_when_negative() -> None:
+    svg = str(interval_svg(-0.03, -0.05, -0.01))
+    low = _x(svg, "interval")
+    width = float(re.search(r'class="interval"[^>]* width="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    estimate = float(re.search(r'class="estimate" cx="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    zero = float(re.search(r'class="zero" x1="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert low < estimate < low + width < zero
+    assert "95%" in svg
+
+
+def test_an_interval_that_straddles_zero_contains_it() -> None:
+    svg = str(interval_svg(0.01, -0.02, 0.04))
+    low = _x(svg, "interval")
+    width = float(re.search(r'class="interval"[^>]* width="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    zero = float(re.search(r'class="zero" x1="([0-9.]+)"', svg).group(1))  # type: ignore[union-attr]
+    assert low < zero < low + width
+
+
+def test_text_from_the_registry_is_escaped() -> None:
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    entry = HistoryEntry(1, when, "m", "promote", "<b>eve</b>", "production", 1, 2, '<script>alert("x")</script>')
+    html = Pages().render("_history.html", view=ModelPage("m", {}, [], [entry], []))
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+    assert "&lt;b&gt;eve&lt;/b&gt;" in html
+    assert "2026-01-02 03:04:05 UTC" in html
+
+
+def test_a_template_given_too_little_fails_instead_of_rendering_blanks() -> None:
+    with pytest.raises(Exception, match="undefined"):
+        Pages().render("_history.html")
+
+
+def test_only_the_listed_static_files_are_served() -> None:
+    for name in STATIC_TYPES:
+        found = static_file(name)
+        assert found is not None
+        assert len(found[0]) > 100
+    assert static_file("../pages.py") is None
+    assert static_file("README.md") is None
