@@ -8,10 +8,11 @@
   function seriesFor(doc, metric) {
     var data = [doc.time];
     var series = [{}];
+    var scale = metric === "error_rate" ? 100 : 1;  // drawn in percent
     doc.versions.forEach(function (v, i) {
-      data.push(v[metric]);
+      data.push(v[metric].map(function (x) { return x == null ? null : x * scale; }));
       series.push({ label: "v" + v.version, stroke: COLORS[i % COLORS.length], width: 2, spanGaps: false,
-                    value: function (u, x) { return x == null ? "—" : metric === "error_rate" ? (x * 100).toFixed(2) + " %" : x.toFixed(2); } });
+                    value: function (u, x) { return x == null ? "—" : x.toFixed(2); } });
     });
     return { data: data, series: series, key: doc.versions.map(function (v) { return v.version; }).join(",") };
   }
@@ -27,7 +28,8 @@
     this.key = s.key;
     var width = Math.max(320, this.el.clientWidth - 10);
     this.plot = new uPlot({ title: this.title, width: width, height: 200, series: s.series,
-                            scales: { x: { time: true } }, axes: [{}, { size: 60 }] }, s.data, this.el);
+                            scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(max || 0, 1)]; } } },
+                            axes: [{}, { size: 60 }] }, s.data, this.el);
     this.el.dataset.ready = "true";
   };
 
