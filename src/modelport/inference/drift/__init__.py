@@ -11,6 +11,7 @@ from modelport.inference.drift.bins import FeatureBins, ReferenceBins
 from modelport.inference.drift.counts import BucketCounts, CountKey, DriftCounts, MemoryDriftCounts, WindowCounts
 from modelport.inference.drift.monitor import DriftMonitor, read_report
 from modelport.inference.drift.psi import psi
+from modelport.inference.drift.reference import reference_bins, reference_from_dir
 from modelport.inference.drift.report import BinShare, DriftReport, DriftWindow, FeatureDrift, build_report
 
 __all__ = [
@@ -29,4 +30,6 @@ __all__ = [
     "build_report",
     "psi",
     "read_report",
+    "reference_bins",
+    "reference_from_dir",
 ]

@@ -24,6 +24,7 @@ import numpy as np
 from modelport.errors import NoReference
 from modelport.inference.drift.bins import ReferenceBins
 from modelport.inference.drift.counts import BucketCounts, CountKey, DriftCounts
+from modelport.inference.drift.reference import no_reference, reference_bins
 from modelport.inference.drift.report import DriftReport, DriftWindow, build_report
 
 if TYPE_CHECKING:
@@ -122,14 +123,11 @@ class DriftMonitor:
         """The bins of ``served``'s registration sample (None when it kept none); computed once."""
         key = (served.model_name, served.version)
         if key not in self._references:
-            sample = served.model.sample_features
-            self._references[key] = (
-                None
-                if sample is None or sample.n_rows == 0
-                else ReferenceBins.from_features(
-                    sample, n_bins=self.settings.bins, max_categories=self.settings.max_categories
-                )
-            )
+            try:
+                what = f"{served.model_name} v{served.version}"
+                self._references[key] = reference_bins(served.model.sample_features, self.settings, what=what)
+            except NoReference:
+                self._references[key] = None
         return self._references[key]
 
     def flush(self) -> None:
@@ -200,10 +198,7 @@ class DriftMonitor:
         """The merged drift of ``served`` in ``deployment`` now (blocking: reads the shared counts)."""
         reference = self.reference(served)
         if reference is None:
-            raise NoReference(
-                f"{served.model_name} v{served.version} kept no sample at registration: "
-                "there is no reference to compare its inputs with (register it with --sample)"
-            )
+            raise no_reference(f"{served.model_name} v{served.version}")
         return read_report(
             self.counts,
             reference,
