@@ -177,8 +177,7 @@ def _rollout_agent(settings: Settings, store: StateStore | None, registry: Regis
 
 
 def _drift_counts(store: StateStore | None) -> DriftCounts:
-    del store  # the state store's drift counts come with migration 0004
-    return MemoryDriftCounts()
+    return MemoryDriftCounts() if store is None else store.drift
 
 
 def _logs_anything(settings: Settings) -> bool:

@@ -4,7 +4,7 @@ Counts are written the way rollout outcomes are (``state/outcomes.py``): each re
 cumulative counts of the current time bucket in memory and, every flush, overwrites *its own* row
 per (deployment, version, bucket). Replicas never contend for a row, a lost flush is repaired by
 the next one, and a reader sums the rows of every replica whose bucket lies in the window. The
-state store's ``DriftCountStore`` is the shared implementation; ``MemoryDriftCounts`` serves a
+state store's ``DriftCountStore`` (``StateStore.drift``) is the shared implementation; ``MemoryDriftCounts`` serves a
 node without a state store (one process).
 """
 
@@ -12,41 +12,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from modelport.state.drift import BucketCounts, CountKey, WindowCounts
+
 __all__ = ["BucketCounts", "CountKey", "DriftCounts", "MemoryDriftCounts", "WindowCounts"]
-
-CountKey = tuple[str, str, datetime]
-"""(deployment, version, start of the time bucket, UTC)."""
-
-
-@dataclass(frozen=True)
-class BucketCounts:
-    """One replica's cumulative counts in one bucket: rows, and rows per bin of every feature."""
-
-    rows: int
-    bins: Mapping[str, tuple[int, ...]]
-
-
-@dataclass
-class WindowCounts:
-    """Counts summed over replicas and buckets."""
-
-    rows: int = 0
-    bins: dict[str, list[int]] = field(default_factory=dict)
-
-    def add(self, counts: BucketCounts) -> None:
-        self.rows += counts.rows
-        for name, values in counts.bins.items():
-            total = self.bins.get(name)
-            if total is None or len(total) != len(values):
-                # Bins of one version never change; a length mismatch is a row from an older
-                # binning (another modelport release): the newest wins rather than a wrong sum.
-                self.bins[name] = list(values)
-            else:
-                self.bins[name] = [a + b for a, b in zip(total, values, strict=True)]
 
 
 class DriftCounts(Protocol):
