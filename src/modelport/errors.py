@@ -10,7 +10,8 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── ModelNotFound
     │   ├── VersionNotFound
     │   ├── AliasNotFound
-    │   └── DeploymentNotFound
+    │   ├── DeploymentNotFound
+    │   └── NoReference               a version without a registration sample to measure drift against
     ├── InvalidRequest                (exit 2)
     │   ├── InvalidSource             a file that is not a model we can load
     │   ├── InvalidSample             a sample file we cannot read or use
@@ -54,6 +55,7 @@ __all__ = [
     "MissingSignature",
     "ModelNotFound",
     "ModelportError",
+    "NoReference",
     "NotFound",
     "NotReady",
     "NothingToRollBack",
@@ -103,6 +105,10 @@ class AliasNotFound(NotFound):
 
 class DeploymentNotFound(NotFound):
     code = "deployment_not_found"
+
+
+class NoReference(NotFound):
+    code = "no_reference"
 
 
 class InvalidRequest(ModelportError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, deployments, keys, models, rollouts, serve
+from modelport.cli import batch, deployments, drift, keys, models, predictions, rollouts, serve
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -15,6 +15,8 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(batch.app, name="batch")
 serve.register(app)
 rollouts.register(app)
+drift.register_commands(app)
+predictions.register_commands(app)
 
 
 def main() -> None:

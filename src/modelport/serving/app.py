@@ -15,6 +15,7 @@ from modelport.errors import ModelportError
 from modelport.inference import Node, request_id_var
 from modelport.serving.auth import Authenticator, is_loopback
 from modelport.serving.context import ServingContext
+from modelport.serving.drift_api import drift_router
 from modelport.serving.middleware import RequestIdMiddleware
 from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
@@ -113,6 +114,7 @@ def create_app(
         ui_router(ctx, node),
     ):
         app.include_router(router)
+    app.include_router(drift_router(ctx, node))
     registry = node.registry
     if agent is not None and registry is not None:
         from modelport.deployments import Rollouts

@@ -1,5 +1,6 @@
 """modelport's own state store (SQLite or PostgreSQL, versioned with Alembic migrations)."""
 
+from modelport.state.drift import BucketCounts, CountKey, DriftCountStore, WindowCounts
 from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -15,7 +16,10 @@ from modelport.state.records import (
 from modelport.state.store import StateStore, StateTransaction
 
 __all__ = [
+    "BucketCounts",
+    "CountKey",
     "DecisionRecord",
+    "DriftCountStore",
     "ExposureRecord",
     "FeedbackRecord",
     "Lease",
@@ -28,4 +32,5 @@ __all__ = [
     "ShadowRecord",
     "StateStore",
     "StateTransaction",
+    "WindowCounts",
 ]

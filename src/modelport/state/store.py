@@ -21,6 +21,7 @@ from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, No
 from modelport.settings import Settings
 from modelport.state import keys, tables
 from modelport.state._time import aware, utcnow
+from modelport.state.drift import DriftCountStore
 from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -197,6 +198,11 @@ class StateStore:
     def outcomes(self) -> OutcomeStore:
         """Per-version outcome counters, exposures, feedback and shadow comparisons."""
         return OutcomeStore(self._engine)
+
+    @cached_property
+    def drift(self) -> DriftCountStore:
+        """Feature drift bin counts of every replica."""
+        return DriftCountStore(self._engine)
 
     @property
     def dialect(self) -> str:

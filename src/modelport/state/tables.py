@@ -157,3 +157,17 @@ shadow_comparisons = sa.Table(
     sa.Column("shadow_error", sa.Text, nullable=True),
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
 )
+
+# Feature drift: each replica's cumulative bin counts of one time bucket (epoch seconds), JSON per feature.
+drift_counts = sa.Table(
+    "modelport_drift_counts",
+    metadata,
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True),
+    sa.Column("replica", sa.String(64), primary_key=True),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("bins", sa.Text, nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_modelport_drift_counts_bucket", "bucket"),
+)

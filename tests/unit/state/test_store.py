@@ -17,7 +17,7 @@ def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore)
         reflected = {c["name"] for c in inspector.get_columns(table.name)}
         assert reflected == {c.name for c in table.columns}, table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0002"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0004"
 
 
 def test_opening_twice_is_a_no_op_and_keeps_data(store: StateStore, tmp_path: Path) -> None:

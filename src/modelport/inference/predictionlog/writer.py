@@ -1,0 +1,172 @@
+"""``PredictionLog``: a sampled record of requests and responses, written by a background thread.
+
+The hot path (``observe``) draws a random number and, for a sampled request, puts one tuple of
+references (the prediction, its latency, its request id, the time) on a bounded queue; a full queue
+drops the record and counts it (``modelport_prediction_log_dropped``) — the log never slows or fails
+a request. The writer thread turns what is queued into Arrow rows (JSON inputs and outputs, as the
+deployment's ``fields`` allow) and writes one Parquet file per deployment and day every flush.
+
+What is never logged: headers, API keys, anything of the request but its validated rows.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+import time
+import uuid
+from collections import defaultdict
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+import pyarrow as pa
+
+from modelport.inference.context import new_request_id, request_id_var
+from modelport.inference.predictionlog.dataset import LOG_SCHEMA, prune_log, write_part
+
+if TYPE_CHECKING:
+    from modelport.inference.metrics import ServingMetrics
+    from modelport.inference.prediction import Prediction
+    from modelport.settings import LogFields, PredictionLogSettings
+
+__all__ = ["PredictionLog"]
+
+log = logging.getLogger(__name__)
+
+_Queued = tuple["LogFields", "Prediction", float, str, float]
+_STOP = object()
+_PRUNE_EVERY_S = 3600.0
+_JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+
+
+class PredictionLog:
+    """The prediction log of one node: ``observe`` on the hot path, a writer thread off it."""
+
+    def __init__(self, settings: PredictionLogSettings, root: Path, metrics: ServingMetrics | None = None) -> None:
+        self.settings = settings
+        self.root = root
+        self._metrics = metrics
+        self._queue: queue.Queue[_Queued | object] = queue.Queue(maxsize=settings.queue_size)
+        self._rate = settings.sample_rate
+        self._random = random.random
+        self._writer = uuid.uuid4().hex[:12]
+        self._files = 0
+        self._thread: threading.Thread | None = None
+        self.written = 0
+        self.dropped = 0
+
+    def fields_for(self, deployment: str) -> LogFields:
+        """What is logged of ``deployment``'s requests (its override, else the default)."""
+        return self.settings.deployments.get(deployment, self.settings.fields)
+
+    # -- the hot path ---------------------------------------------------------------------------
+    def observe(self, prediction: Prediction, latency_s: float) -> None:
+        """Queue ``prediction`` for the writer when sampled (never blocks, never raises)."""
+        if self._rate < 1.0 and self._random() >= self._rate:
+            return
+        fields = self.fields_for(prediction.deployment)
+        if fields == "off":
+            return
+        request_id = request_id_var.get() or new_request_id()
+        try:
+            self._queue.put_nowait((fields, prediction, latency_s, request_id, time.time()))
+        except queue.Full:
+            self.dropped += 1
+            if self._metrics is not None:
+                self._metrics.prediction_log_dropped.labels(prediction.deployment).inc()
+
+    # -- the writer -----------------------------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="modelport-prediction-log", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Write everything queued so far, then stop the writer (blocking)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(_STOP)
+            thread.join()
+
+    def _run(self) -> None:
+        last_prune = 0.0
+        interval = self.settings.flush_interval_s
+        while True:
+            batch: list[_Queued] = []
+            deadline = time.monotonic() + interval
+            stopping = False
+            while True:
+                remaining = deadline - time.monotonic()
+                try:
+                    item = self._queue.get(timeout=max(remaining, 0.0)) if remaining > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stopping = True
+                    break
+                batch.append(item)  # type: ignore[arg-type]
+            if batch:
+                self._write(batch)
+            if time.monotonic() - last_prune >= _PRUNE_EVERY_S:
+                last_prune = time.monotonic()
+                try:
+                    prune_log(self.root, keep_days=self.settings.retention_days)
+                except OSError:
+                    log.exception("could not prune the prediction log in %s", self.root)
+            if stopping:
+                return
+
+    def _write(self, batch: list[_Queued]) -> None:
+        parts: dict[tuple[str, date], list[dict[str, Any]]] = defaultdict(list)
+        for fields, prediction, latency_s, request_id, at in batch:
+            when = datetime.fromtimestamp(at, UTC)
+            row = self._row(fields, prediction, latency_s, request_id, when)
+            parts[(prediction.deployment, when.date())].append(row)
+        for (deployment, day), rows in parts.items():
+            self._files += 1
+            name = f"part-{self._writer}-{self._files:06d}"
+            try:
+                write_part(self.root, deployment, day, pa.Table.from_pylist(rows, schema=LOG_SCHEMA), name)
+                self.written += len(rows)
+            except Exception:  # a full disk must not take the server down: the records are lost, and counted
+                log.exception("could not write %d prediction log record(s) of %s", len(rows), deployment)
+                self.dropped += len(rows)
+                if self._metrics is not None:
+                    self._metrics.prediction_log_dropped.labels(deployment).inc(len(rows))
+
+    def _row(
+        self, fields: LogFields, prediction: Prediction, latency_s: float, request_id: str, when: datetime
+    ) -> dict[str, Any]:
+        result = prediction.result
+        keep = self.settings.max_rows_per_request
+        inputs = outputs = None
+        if fields in ("outputs", "full"):
+            out: dict[str, Any] = {"predictions": result.predictions[:keep]}
+            if result.probabilities is not None:
+                out["probabilities"] = result.probabilities[:keep]
+            if result.classes is not None:
+                out["classes"] = list(result.classes)
+            outputs = orjson.dumps(out, option=_JSON, default=str).decode()
+        if fields == "full" and prediction.inputs is not None:
+            features = prediction.inputs.slice(0, keep)
+            columns = features.columns
+            names = list(columns)
+            values = [columns[n].tolist() for n in names]
+            records = [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+            inputs = orjson.dumps(records, option=_JSON, default=str).decode()
+        return {
+            "request_id": request_id,
+            "deployment": prediction.deployment,
+            "variant": prediction.variant,
+            "model": prediction.served.model_name,
+            "version": prediction.served.version,
+            "time": when,
+            "latency_ms": latency_s * 1000.0,
+            "rows": result.n_rows,
+            "inputs": inputs,
+            "outputs": outputs,
+        }
