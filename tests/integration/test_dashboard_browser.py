@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from modelport.serving import create_app
-from modelport.settings import RolloutSettings, ServingSettings, Settings
+from modelport.settings import DriftSettings, RolloutSettings, ServingSettings, Settings
 from modelport.state import FeedbackRecord, StateStore
 from tests.integration.cli_runner import Cli
 from tests.integration.serving_live import LiveServer
@@ -75,6 +75,7 @@ def dashboard(demo_home: Path, serve_app: Callable[[Any], LiveServer]) -> Iterat
         home=demo_home,
         serving=ServingSettings(poll_interval_s=0.1, key_cache_s=0.0),
         rollouts=RolloutSettings(flush_interval_s=0.1, controller_interval_s=0.1),
+        drift=DriftSettings(flush_interval_s=0.1),
     )
     store = StateStore.open(settings)
     store.create_deployment("credit", "credit_risk", "production")
@@ -243,6 +244,25 @@ def test_the_ab_report_draws_its_confidence_interval(page: Watched, dashboard: D
     expect(p.locator("#reports svg.ci")).to_be_visible(timeout=LIVE_S)
     expect(p.locator("#reports figcaption")).to_contain_text("interval")
     shot(p, "deployment-ab")
+
+
+def test_a_shifted_feature_is_flagged_in_the_drift_table_and_drawn(page: Watched, dashboard: Dashboard) -> None:
+    p = page.page
+    p.goto(dashboard.url("/ui/deployments/credit"))
+    expect(p.locator("#drift")).to_contain_text("Too few rows yet")
+    frame = pd.read_csv(dashboard.home / "demo" / "credit_to_score.csv").head(600)
+    frame["credit_score"] += 5 * 70.0  # five standard deviations
+    with httpx.Client(timeout=30) as client:
+        for start in range(0, len(frame), 50):
+            rows = frame.iloc[start : start + 50].to_dict(orient="records")
+            assert client.post(dashboard.url("/deployments/credit/predict"), json={"features": rows}).is_success
+    drifted = p.locator("#drift tr.drifted")
+    expect(drifted).to_have_count(1, timeout=LIVE_S)
+    expect(drifted).to_have_attribute("data-feature", "credit_score")
+    expect(p.locator("#drift tr.stable")).to_have_count(19)
+    expect(p.locator("#drift figure.bins svg")).to_be_visible()
+    expect(p.locator("#drift figcaption")).to_contain_text("credit_score")
+    shot(p, "deployment-drift")
 
 
 def test_the_read_only_pages_work_with_javascript_disabled(page_without_js: Watched, dashboard: Dashboard) -> None:

@@ -98,7 +98,16 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
             _set_cookie(response, request, CSRF_COOKIE, csrf)
         return response
 
-    def read(template: str, build: Callable[..., Any]) -> Callable[..., Awaitable[Response]]:
+    async def drift(name: str) -> dict[str, Any]:
+        """The drift report of what this server serves for ``name``, or why there is none."""
+        try:
+            return {"drift": await node.drift_report(name), "drift_note": None}
+        except ModelportError as exc:
+            return {"drift": None, "drift_note": exc.message}
+
+    def read(
+        template: str, build: Callable[..., Any], *, with_drift: bool = False
+    ) -> Callable[..., Awaitable[Response]]:
         """A read-only page: check the predict scope, build the view in a thread, render it."""
 
         async def handler(request: Request) -> Response:
@@ -109,7 +118,8 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
                 view = await asyncio.to_thread(build, views, **request.path_params)
             except ModelportError as exc:
                 return error(request, exc)
-            return page(request, template, view=view, **request.path_params)
+            extra = await drift(request.path_params["name"]) if with_drift else {}
+            return page(request, template, view=view, **request.path_params, **extra)
 
         return handler
 
@@ -121,6 +131,7 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         "/fragments/deployments": ("_deployments.html", lambda v: v.overview()),
         "/models": ("models.html", lambda v: v.rollouts.registry.list_models()),
         "/deployments/{name}": ("deployment.html", lambda v, name: v.deployment(name)),
+        "/deployments/{name}/fragments/drift": ("_drift.html", lambda v, name: v.rollouts.deployment(name)),
         "/deployments/{name}/fragments/summary": ("_summary.html", lambda v, name: v.deployment(name)),
         "/deployments/{name}/fragments/timeline": ("_timeline.html", lambda v, name: v.deployment(name)),
         "/deployments/{name}/fragments/reports": ("_reports.html", lambda v, name: v.deployment(name)),
@@ -128,7 +139,8 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         "/models/{name}/fragments/history": ("_history.html", lambda v, name: v.model(name)),
     }
     for path, (template, build) in fragments.items():
-        router.add_api_route(path, read(template, build), methods=["GET"])
+        with_drift = template in ("deployment.html", "_drift.html")
+        router.add_api_route(path, read(template, build, with_drift=with_drift), methods=["GET"])
 
     @router.get("/deployments/{name}/traffic.json")
     async def traffic(name: str, request: Request) -> Response:

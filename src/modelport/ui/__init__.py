@@ -3,7 +3,7 @@
 behind the rates and charts. ``serving/ui_api.py`` serves them at ``/ui``.
 """
 
-from modelport.ui.charts import bar_svg, interval_svg
+from modelport.ui.charts import bar_svg, bins_svg, interval_svg
 from modelport.ui.pages import STATIC_TYPES, Pages, static_file
 from modelport.ui.traffic import OutcomeSnapshot, TrafficPoint, TrafficSampler, VersionTraffic, read_outcomes
 from modelport.ui.views import DeploymentPage, DeploymentRow, ModelPage, Share, Views
@@ -21,6 +21,7 @@ __all__ = [
     "VersionTraffic",
     "Views",
     "bar_svg",
+    "bins_svg",
     "interval_svg",
     "read_outcomes",
     "static_file",

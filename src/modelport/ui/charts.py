@@ -1,7 +1,7 @@
 """Charts drawn on the server as SVG, so they need no JavaScript: the A/B confidence interval, drift bars.
 
-Only numbers go into the markup (formatted here), never text from a request, so it is safe to mark
-it as such for Jinja's autoescaping.
+Numbers are formatted here; the only text (drift bin labels) is escaped, so the result is safe to
+mark as such for Jinja's autoescaping.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-__all__ = ["bar_svg", "interval_svg"]
+__all__ = ["bar_svg", "bins_svg", "interval_svg"]
 
 _W, _H, _PAD = 360, 56, 12
 
@@ -46,17 +46,50 @@ def interval_svg(difference: float, low: float, high: float, *, confidence: floa
     return Markup("".join(parts))
 
 
-def bar_svg(values: Sequence[float], *, threshold: float | None = None, width: int = 160) -> Markup:
-    """One small horizontal bar per value (scaled to the largest, or the threshold if larger), threshold marked."""
-    top = max([*values, threshold or 0.0, 1e-9])
+def bar_svg(
+    values: Sequence[float], *, threshold: float | None = None, top: float | None = None, width: int = 160
+) -> Markup:
+    """One small horizontal bar per value, the threshold marked; ``top`` (default: the largest) fills the width.
+
+    Values above ``top`` are drawn full width: give every row of a table the same ``top`` so their
+    bars compare, and one outlier does not flatten the others.
+    """
+    top = top or max([*values, threshold or 0.0, 1e-9])
     height = 14 * len(values)
     parts = [f'<svg class="bars" viewBox="0 0 {width} {height}" width="{width}" height="{height}" aria-hidden="true">']
     for i, v in enumerate(values):
-        over = threshold is not None and v > threshold
-        w = round(max(0.0, v) / top * width, 2)
+        over = threshold is not None and v >= threshold
+        w = round(min(max(0.0, v), top) / top * width, 2)
         parts.append(f'<rect class="{"over" if over else "bar"}" x="0" y="{i * 14 + 2}" width="{w}" height="10"/>')
-    if threshold is not None:
+    if threshold is not None and threshold <= top:
         tx = round(threshold / top * width, 2)
         parts.append(f'<line class="threshold" x1="{tx}" y1="0" x2="{tx}" y2="{height}"/>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def bins_svg(labels: Sequence[str], reference: Sequence[float], current: Sequence[float]) -> Markup:
+    """Share of rows per bin, reference and current side by side (one feature's distribution shift).
+
+    Bin labels come from the version's sample (category names, number ranges): they are escaped.
+    """
+    n = max(len(labels), 1)
+    width, height, base = max(240, 72 * n), 120, 96
+    top = max([*reference, *current, 1e-9])
+    slot = width / n
+    parts = [f'<svg class="bins" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img">']
+    for i, (label, ref, cur) in enumerate(zip(labels, reference, current, strict=True)):
+        x = i * slot
+        for j, (cls, share) in enumerate((("reference", ref), ("current", cur))):
+            h = round(share / top * (base - 8), 2)
+            bx, bw = round(x + 3 + j * (slot - 6) / 2, 2), round((slot - 6) / 2, 2)
+            parts.append(
+                f'<rect class="{cls}" x="{bx}" y="{round(base - h, 2)}" width="{bw}" height="{h}">'
+                f"<title>{escape(label)}: {cls} {share:.1%}</title></rect>"
+            )
+        short = escape(label if len(label) <= 12 else label[:11] + "…")
+        parts.append(
+            f'<text class="tick" x="{round(x + slot / 2, 2)}" y="{height - 10}" text-anchor="middle">{short}</text>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))

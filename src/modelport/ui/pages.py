@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from modelport.ui.charts import bar_svg, interval_svg
+from modelport.ui.charts import bar_svg, bins_svg, interval_svg
 from modelport.ui.views import age
 
 __all__ = ["STATIC_TYPES", "Pages", "static_file"]
@@ -70,7 +70,7 @@ class Pages:
             lstrip_blocks=True,
         )
         env.filters.update(pct=_pct, ms=_ms, num=_num, when=_when, ago=_ago)
-        env.globals.update(interval_svg=interval_svg, bar_svg=bar_svg)
+        env.globals.update(interval_svg=interval_svg, bar_svg=bar_svg, bins_svg=bins_svg)
         self._env = env
 
     def render(self, template: str, **context: Any) -> str:

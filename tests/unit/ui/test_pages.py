@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from modelport.types import HistoryEntry
-from modelport.ui import STATIC_TYPES, Pages, interval_svg, static_file
+from modelport.ui import STATIC_TYPES, Pages, bar_svg, bins_svg, interval_svg, static_file
 from modelport.ui.views import ModelPage
 
 
@@ -60,3 +60,18 @@ def test_only_the_listed_static_files_are_served() -> None:
         assert len(found[0]) > 100
     assert static_file("../pages.py") is None
     assert static_file("README.md") is None
+
+
+def test_psi_bars_share_one_scale_and_an_outlier_is_clipped_to_the_width() -> None:
+    small = str(bar_svg([0.1], threshold=0.2, top=0.4))
+    huge = str(bar_svg([8.0], threshold=0.2, top=0.4))
+    assert 'class="bar" x="0" y="2" width="40.0"' in small
+    assert 'class="over" x="0" y="2" width="160.0"' in huge
+    assert 'class="threshold" x1="80.0"' in small
+
+
+def test_bin_labels_from_the_sample_are_escaped() -> None:
+    svg = str(bins_svg(["<b>", "ok"], [0.5, 0.5], [0.9, 0.1]))
+    assert "<b>" not in svg
+    assert "&lt;b&gt;" in svg
+    assert svg.count('class="current"') == 2
