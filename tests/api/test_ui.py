@@ -185,3 +185,10 @@ async def test_the_ab_report_draws_its_interval_and_the_shadow_comparison_its_nu
     assert "(ended)" in page.text
     assert "Shadow comparison" in page.text
     assert "75.00 %" in page.text  # 3 of 4 rows agree
+
+
+async def test_a_server_without_a_state_store_says_the_dashboard_needs_one(client: httpx.AsyncClient) -> None:
+    page = await client.get("/ui")
+    assert page.status_code == 404
+    assert "needs the state store" in page.text
+    assert (await client.get("/ui/static/dashboard.css")).status_code == 200
