@@ -2,13 +2,11 @@
 
 One browser per session; each test gets a fresh context and page that record every request the
 page makes and every JavaScript error, and fail if a request left the server's host or a script
-failed. Screenshots for docs/ are written when DASHBOARD_SCREENSHOTS names a folder
-(``DASHBOARD_SCREENSHOTS=docs/img pytest tests/integration/test_dashboard_browser.py``).
+failed. The screenshots of docs/monitoring.md come from ``python -m tests.integration.dashboard_tour``.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -27,7 +25,6 @@ from tests.integration.cli_runner import Cli
 from tests.integration.serving_live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-SHOTS = os.environ.get("DASHBOARD_SCREENSHOTS")
 LIVE_S = 30_000  # ms a live update may take to show (a deadline, not a timing assertion)
 
 
@@ -118,12 +115,6 @@ def page_without_js(browser: Browser, dashboard: Dashboard) -> Iterator[Watched]
     yield from _watch(browser, dashboard, javascript=False)
 
 
-def shot(page: Page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"dashboard-{name}.png"), full_page=True)
-
-
 class Traffic:
     """Requests with fresh sticky keys from a thread until stopped (what a canary needs to move)."""
 
@@ -164,7 +155,6 @@ def test_the_overview_shows_the_deployment_the_version_it_serves_and_charts(
         for i in range(40):
             dashboard.predict(client, f"user-{i}")
     expect(row.locator("td.num").nth(1)).not_to_have_text("—", timeout=LIVE_S)  # requests/s arrives by polling
-    shot(p, "overview")
     p.click('tbody[data-deployment="credit"] a >> nth=0')
     expect(p.locator("h1")).to_have_text("credit")
     expect(p.locator('.chart[data-ready="true"] canvas').first).to_be_visible(timeout=LIVE_S)
@@ -186,7 +176,6 @@ def test_a_promote_made_with_the_cli_shows_up_without_reload(page: Watched, dash
     expect(history.locator(".why")).to_have_text("rolled back from the CLI", timeout=LIVE_S)
     expect(history).to_contain_text("v2 → v1")
     assert p.evaluate("window.__sameDocument") is True  # updated in place, never reloaded
-    shot(p, "model")
 
 
 def test_a_canarys_steps_appear_as_the_controller_takes_them(page: Watched, dashboard: Dashboard) -> None:
@@ -203,7 +192,6 @@ def test_a_canarys_steps_appear_as_the_controller_takes_them(page: Watched, dash
     with Traffic(dashboard) as traffic:
         advance = timeline.locator("li.decision-advance")
         expect(advance).to_have_count(1, timeout=LIVE_S * 2)
-        shot(p, "deployment-canary")
         expect(advance.locator("table.numbers")).to_contain_text("candidate")
         expect(timeline.locator("li.decision-promote")).to_have_count(1, timeout=LIVE_S * 2)
     assert traffic.failures == []
@@ -218,7 +206,6 @@ def test_an_action_without_a_key_is_refused(page: Watched, dashboard: Dashboard)
     p.goto(dashboard.url("/ui/deployments/credit"))
     p.click("a.action-rollback")
     expect(p.locator("h1")).to_have_text("Rollback credit?")
-    shot(p, "confirm")
     with p.expect_response(lambda r: r.request.method == "POST") as answer:
         p.click("button.danger")
     assert answer.value.status == 401, p.content()
@@ -243,7 +230,6 @@ def test_the_ab_report_draws_its_confidence_interval(page: Watched, dashboard: D
                 dashboard.predict(client, f"user-{i}")
     expect(p.locator("#reports svg.ci")).to_be_visible(timeout=LIVE_S)
     expect(p.locator("#reports figcaption")).to_contain_text("interval")
-    shot(p, "deployment-ab")
 
 
 def test_a_shifted_feature_is_flagged_in_the_drift_table_and_drawn(page: Watched, dashboard: Dashboard) -> None:
@@ -262,7 +248,6 @@ def test_a_shifted_feature_is_flagged_in_the_drift_table_and_drawn(page: Watched
     expect(p.locator("#drift tr.stable")).to_have_count(19)
     expect(p.locator("#drift figure.bins svg")).to_be_visible()
     expect(p.locator("#drift figcaption")).to_contain_text("credit_score")
-    shot(p, "deployment-drift")
 
 
 def test_the_read_only_pages_work_with_javascript_disabled(page_without_js: Watched, dashboard: Dashboard) -> None:

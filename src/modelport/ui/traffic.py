@@ -114,10 +114,10 @@ class TrafficSampler:
         if not samples or len(samples) < 2:
             return {}
         newest = samples[-1]
-        oldest = next((s for s in samples if s[0] >= newest[0] - seconds), samples[0])
-        if oldest is newest:
-            oldest = samples[-2]
-        return _between(oldest, newest)
+        # Only samples of the current revision: its counters started at zero when it began, so a
+        # difference across the change would spread the new revision's requests over too long a time.
+        same = [s for s in samples if s[1] == newest[1] and s[0] >= newest[0] - seconds and s is not newest]
+        return _between(same[0] if same else samples[-2], newest)
 
     def points(self, deployment: str) -> list[TrafficPoint]:
         """The traffic between each pair of consecutive samples, oldest first."""

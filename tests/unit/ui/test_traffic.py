@@ -70,6 +70,15 @@ def test_a_new_policy_revision_counts_from_zero(counters: Counters, sampler: Tra
     assert window[2].error_rate == 1.0
 
 
+def test_the_window_starts_with_the_current_revision(counters: Counters, sampler: TrafficSampler) -> None:
+    for revision, total in [(1, 0), (1, 100), (2, 10), (2, 50), (2, 90)]:
+        counters.snapshot = {"credit": (revision, {1: counts(total)})}
+        sampler.sample()
+        counters.now += 10
+    [traffic] = sampler.window("credit", 60.0).values()
+    assert (traffic.requests, traffic.seconds) == (80, 20.0)  # 4 requests/s, not 90 over 40 s
+
+
 def test_the_window_reaches_back_as_far_as_asked_and_points_go_sample_to_sample(
     counters: Counters, sampler: TrafficSampler
 ) -> None:
