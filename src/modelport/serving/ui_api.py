@@ -14,24 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.responses import HTMLResponse, RedirectResponse
 
 from modelport.deployments import Rollouts
-from modelport.errors import CsrfRejected, InvalidRequest, ModelportError, NotFound
+from modelport.errors import ModelportError, NotFound
 from modelport.serving._json import json_response
+from modelport.serving.browser import CSRF_COOKIE, HEADERS, KEY_COOKIE, read_form, set_cookie
 from modelport.serving.status import status_for
 from modelport.ui import Pages, TrafficSampler, Views, read_outcomes, static_file
 
 if TYPE_CHECKING:
     from modelport.inference import Node
+    from modelport.registry import Registry
     from modelport.serving.auth import KeyRecord, Scope
     from modelport.serving.context import ServingContext
 
@@ -39,20 +39,8 @@ __all__ = ["ui_router"]
 
 log = logging.getLogger(__name__)
 
-KEY_COOKIE = "modelport_key"
-CSRF_COOKIE = "modelport_csrf"
 ACTIONS = ("promote", "rollback", "abort", "switch")
 SAMPLE_INTERVAL_S = 2.0
-_MAX_FORM_BYTES = 4096
-_HEADERS = {
-    "content-security-policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    ),
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",  # "no-referrer" makes Chromium send "Origin: null" on our own forms
-    "cache-control": "no-store",
-}
 
 
 def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
@@ -93,9 +81,9 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         done = request.query_params.get("done")
         context.setdefault("done", done if done in ACTIONS else None)
         body = pages.render(template, csrf=csrf, signed_in=signed_in, path=request.url.path, **context)
-        response = HTMLResponse(body, status_code=status, headers=_HEADERS)
+        response = HTMLResponse(body, status_code=status, headers=HEADERS)
         if request.cookies.get(CSRF_COOKIE) != csrf:
-            _set_cookie(response, request, CSRF_COOKIE, csrf)
+            set_cookie(response, request, CSRF_COOKIE, csrf)
         return response
 
     async def drift(name: str) -> dict[str, Any]:
@@ -132,9 +120,13 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         "/models": ("models.html", lambda v: v.rollouts.registry.list_models()),
         "/deployments/{name}": ("deployment.html", lambda v, name: v.deployment(name)),
         "/deployments/{name}/fragments/drift": ("_drift.html", lambda v, name: v.rollouts.deployment(name)),
-        "/deployments/{name}/fragments/summary": ("_summary.html", lambda v, name: v.deployment(name)),
-        "/deployments/{name}/fragments/timeline": ("_timeline.html", lambda v, name: v.deployment(name)),
-        "/deployments/{name}/fragments/reports": ("_reports.html", lambda v, name: v.deployment(name)),
+        # Each part of the deployment page polls on its own and reads only what it shows.
+        "/deployments/{name}/fragments/summary": (
+            "_summary.html",
+            lambda v, name: v.deployment(name, timeline=False, reports=False),
+        ),
+        "/deployments/{name}/fragments/timeline": ("_timeline.html", lambda v, name: v.deployment(name, reports=False)),
+        "/deployments/{name}/fragments/reports": ("_reports.html", lambda v, name: v.deployment(name, timeline=False)),
         "/models/{name}": ("model.html", lambda v, name: v.model(name)),
         "/models/{name}/fragments/history": ("_history.html", lambda v, name: v.model(name)),
     }
@@ -147,7 +139,7 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         await check(request, "predict")
         if views is None:
             raise NotFound("the dashboard needs the state store and the registry")
-        return json_response(await asyncio.to_thread(views.traffic, name), headers=_HEADERS)
+        return json_response(await asyncio.to_thread(views.traffic, name), headers=HEADERS)
 
     @router.get("/static/{filename}")
     async def static(filename: str) -> Response:
@@ -164,22 +156,22 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         try:
-            form = await _form(request)
+            form = await read_form(request)
             key = form.get("key", "")
             await check(request, "predict", typed=key or None)
         except ModelportError as exc:
             return page(request, "login.html", status=status_for(exc), failed=exc.message)
-        response = RedirectResponse("/ui", status_code=303, headers=_HEADERS)
-        _set_cookie(response, request, KEY_COOKIE, key)
+        response = RedirectResponse("/ui", status_code=303, headers=HEADERS)
+        set_cookie(response, request, KEY_COOKIE, key)
         return response
 
     @router.post("/logout")
     async def logout(request: Request) -> Response:
         try:
-            await _form(request)
+            await read_form(request)
         except ModelportError as exc:
             return error(request, exc)
-        response = RedirectResponse("/ui", status_code=303, headers=_HEADERS)
+        response = RedirectResponse("/ui", status_code=303, headers=HEADERS)
         response.delete_cookie(KEY_COOKIE, path="/ui")
         return response
 
@@ -198,7 +190,7 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
     @router.post("/deployments/{name}/actions/{action}")
     async def act(name: str, action: str, request: Request) -> Response:
         try:
-            form = await _form(request)  # the CSRF check comes before anything else
+            form = await read_form(request)  # the CSRF check comes before anything else
             key = await check(request, "admin", typed=form.get("key") or None)
             _action(action)
             if views is None or registry is None or store is None:
@@ -210,7 +202,7 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
         except ModelportError as exc:
             return error(request, exc)
         log.info("dashboard: %s of %s by %s", action, name, actor)
-        return RedirectResponse(f"/ui/deployments/{name}?done={action}", status_code=303, headers=_HEADERS)
+        return RedirectResponse(f"/ui/deployments/{name}?done={action}", status_code=303, headers=HEADERS)
 
     return router
 
@@ -222,28 +214,6 @@ async def _every(interval_s: float, work: Callable[[], None]) -> None:
         except Exception:  # a database hiccup must not stop the charts for good
             log.exception("dashboard: reading the outcome counters failed; retrying in %.1f s", interval_s)
         await asyncio.sleep(interval_s)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    """The url-encoded form of a POST, after the CSRF checks (``CsrfRejected`` otherwise)."""
-    site = request.headers.get("sec-fetch-site")
-    if site is not None and site not in ("same-origin", "none"):
-        raise CsrfRejected(f"a {site} request cannot change anything here")
-    origin = request.headers.get("origin")
-    if origin is not None and urlsplit(origin).netloc != request.headers.get("host"):
-        raise CsrfRejected("the request comes from another origin")
-    body = await request.body()
-    if len(body) > _MAX_FORM_BYTES:
-        raise InvalidRequest(f"the form is larger than {_MAX_FORM_BYTES} bytes")
-    try:
-        fields = parse_qs(body.decode(), max_num_fields=8, strict_parsing=False)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest(f"unreadable form: {exc}") from exc
-    form = {k: v[0].strip() for k, v in fields.items() if v}
-    cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie.encode(), form.get("csrf", "").encode()):
-        raise CsrfRejected("the form's CSRF token is missing or stale: reload the page and try again")
-    return form
 
 
 def _action(action: str) -> None:
@@ -261,14 +231,10 @@ def _perform(rollouts: Rollouts, name: str, action: str, reason: str | None) -> 
     operations[action]()
 
 
-def _registry_as(node: Node, actor: str) -> Any:
+def _registry_as(node: Node, actor: str) -> Registry:
     # The registry writes its own actor into the model history (alias moves of promote/rollback):
     # a registry over the same store whose settings name the key that asked.
     from modelport.registry import Registry
 
     assert node.store is not None
     return Registry(node.settings.model_copy(update={"actor": actor}), node.store)
-
-
-def _set_cookie(response: Response, request: Request, name: str, value: str) -> None:
-    response.set_cookie(name, value, path="/ui", httponly=True, samesite="strict", secure=request.url.scheme == "https")

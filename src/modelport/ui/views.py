@@ -128,16 +128,17 @@ class Views:
         current = self.store.policies.current_all()
         return [self._row(d, current.get(d.name)) for d in self.store.list_deployments()]
 
-    def deployment(self, name: str) -> DeploymentPage:
+    def deployment(self, name: str, *, timeline: bool = True, reports: bool = True) -> DeploymentPage:
+        """The deployment page; a part left out (``timeline``, ``reports``) is empty and costs no query."""
         deployment = self.rollouts.deployment(name)
         row = self._row(deployment, self.store.policies.current(name))
         status = rollout_status(self.rollouts, name)
         return DeploymentPage(
             row=row,
-            timeline=list(reversed(deployment_history(self.rollouts, name))),
+            timeline=list(reversed(deployment_history(self.rollouts, name))) if timeline else [],
             analysis=status.get("analysis"),
-            ab=_or_none(lambda: ab_report(self.rollouts, name)),
-            shadow=_or_none(lambda: shadow_report(self.rollouts, name)),
+            ab=_or_none(lambda: ab_report(self.rollouts, name)) if reports else None,
+            shadow=_or_none(lambda: shadow_report(self.rollouts, name)) if reports else None,
             actions=_actions(row.kind),
         )
 
