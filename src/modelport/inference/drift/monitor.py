@@ -135,9 +135,11 @@ class DriftMonitor:
         with self._lock:
             now = self._clock()
             bucket = _bucket(now, self.settings.bucket_s)
-            pending, self._pending = self._pending, deque(maxlen=self.settings.max_pending)
             grouped: dict[tuple[str, int], tuple[ServedVersion, list[Features]]] = {}
-            for deployment, served, features in pending:
+            # popleft, not a swap of deques: the event loop may be appending right now, and
+            # deque.append/popleft are atomic where iterating a deque being appended to is not.
+            for _ in range(len(self._pending)):
+                deployment, served, features = self._pending.popleft()
                 grouped.setdefault((deployment, id(served)), (served, []))[1].append(features)
             for (deployment, _), (served, parts) in grouped.items():
                 self._count(deployment, served, parts, bucket)
