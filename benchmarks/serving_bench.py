@@ -88,8 +88,7 @@ _MONITORING_ON = {
 def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> str:
     """Drift + prediction log on vs off: two servers of one home, measured in alternation."""
     env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    _prepare(tmp, env)
-    frame = _frame(tmp)
+    model_dir, frame = _prepare(tmp, env)
     bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
     serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
     servers = {
@@ -113,6 +112,7 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
         for process in servers.values():
             _stop(process)
     logged = sum(1 for _ in (tmp / "home" / "predictions").rglob("*.parquet"))
+    costs = _monitoring_costs(model_dir, frame, tmp / "costs")
     lines = [
         f"wrk, best of {rounds} alternating {duration} s rounds per cell after a 2 s warm-up; modelport with "
         f"{workers} worker(s); {os.cpu_count()} CPU(s), load generator on the same machine. `/predict`.",
@@ -127,13 +127,40 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
             ratio = on.rps / off.rps if off.rps else float("nan")
             lines.append(f"| {n} | {c} | {off.rps:.0f} | {on.rps:.0f} | {ratio:.3f} | {off.p99_ms:.2f} | "
                          f"{on.p99_ms:.2f} |")  # fmt: skip
+    lines += ["", "| monitoring work per single-row request, in-process | µs |", "|---|---:|"]
+    lines += [f"| {label} | {us:.2f} |" for label, us in costs.items()]
     return "\n".join(lines) + "\n"
 
 
-def _frame(tmp: Path) -> Any:
-    import pandas as pd
+def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, float]:
+    """CPU per single-row request of each part of drift and the prediction log, timed in-process."""
+    import timeit
 
-    return pd.read_csv(tmp / "home" / "demo" / "credit_to_score.csv")
+    from modelport.inference import Prediction, PredictionLog, ServedVersion
+    from modelport.inference.drift import DriftMonitor, MemoryDriftCounts
+    from modelport.runtime import load_model
+    from modelport.settings import DriftSettings, PredictionLogSettings
+
+    loaded = load_model(model_dir)
+    served = ServedVersion("credit_risk", "2", loaded, batcher=None)  # type: ignore[arg-type]  # never predicts
+    features = loaded.schema.from_pandas(frame.head(1))
+    prediction = Prediction("credit", served, loaded.predictor.predict(features), inputs=features)
+    n = 20_000
+    drift = DriftMonitor(DriftSettings(max_pending=n), MemoryDriftCounts())
+    observe_drift = min(timeit.repeat(lambda: drift.observe(prediction, 0.001), number=n, repeat=1)) / n
+    flush = timeit.timeit(drift.flush, number=1) / n
+    log = PredictionLog(PredictionLogSettings(queue_size=n, flush_interval_s=300.0), folder)
+    observe_log = timeit.timeit(lambda: log.observe(prediction, 0.001), number=n) / n
+    log.start()
+    write = timeit.timeit(log.stop, number=1) / n
+    if log.written != n:
+        raise RuntimeError(f"the prediction log wrote {log.written} of {n} records")
+    return {
+        "drift: sample on the request path (`observe`)": observe_drift * 1e6,
+        "drift: count and write, background thread (`flush`)": flush * 1e6,
+        "prediction log: sample and queue on the request path (`observe`)": observe_log * 1e6,
+        "prediction log: JSON + Parquet, background thread (writer)": write * 1e6,
+    }
 
 
 def _bench(tmp: Path, duration: int, workers: int, *, monitoring: bool = True) -> str:
