@@ -28,12 +28,12 @@ from modelport.inference.drift.bins import ReferenceBins
 from modelport.inference.drift.counts import BucketCounts, CountKey, DriftCounts
 from modelport.inference.drift.reference import no_reference, reference_bins
 from modelport.inference.drift.report import DriftReport, DriftWindow, build_report
+from modelport.runtime import Features
 
 if TYPE_CHECKING:
     from modelport.inference.metrics import ServingMetrics
     from modelport.inference.pool import ServedVersion
     from modelport.inference.prediction import Prediction
-    from modelport.runtime import Features
     from modelport.settings import DriftSettings
 
 __all__ = ["DriftMonitor", "read_report"]
@@ -169,8 +169,6 @@ class DriftMonitor:
         reference = self.reference(served)
         if reference is None:
             return
-        from modelport.runtime import Features
-
         features = Features.concat(parts)
         key = (deployment, served.version, bucket)
         totals = self._totals.get(key)
