@@ -6,6 +6,7 @@ agent, follower, listener); ``DataPlane.predict`` answers an ``InferenceInput`` 
 (``make lint`` checks it).
 """
 
+from modelport.inference.budget import RowBudget
 from modelport.inference.catalog import Catalog, DeploymentSpec, MemoryCatalog, RegistryCatalog
 from modelport.inference.context import current_request_id, request_id_var
 from modelport.inference.dataplane import DataPlane
@@ -39,6 +40,7 @@ __all__ = [
     "PredictionObserver",
     "RegistryCatalog",
     "RequestLimits",
+    "RowBudget",
     "ServedVersion",
     "ServingMetrics",
     "current_request_id",

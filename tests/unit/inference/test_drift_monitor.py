@@ -11,6 +11,7 @@ import pytest
 
 from modelport.errors import NoReference
 from modelport.inference import Prediction, ServedVersion
+from modelport.inference.budget import RowBudget
 from modelport.inference.drift import BucketCounts, CountKey, DriftMonitor, MemoryDriftCounts, WindowCounts
 from modelport.runtime import ColumnSpec, Features, InputSchema, LoadedModel, PredictionResult
 from modelport.settings import DriftSettings
@@ -130,3 +131,16 @@ def test_a_version_without_sample_is_skipped_and_reported_as_such() -> None:
     assert _window(counts).rows == 0
     with pytest.raises(NoReference, match="kept no sample"):
         monitor.report(served, "d")
+
+
+def test_rows_beyond_the_budget_of_a_second_are_not_counted() -> None:
+    counts, now = MemoryDriftCounts(), [0.0]
+    budget = RowBudget(250, clock=lambda: now[0])
+    monitor = DriftMonitor(DriftSettings(), counts, clock=Clock(), budget=budget)
+    served = _served(_features(500, seed=1))
+    for seed in range(4):  # 100 + 100 + the 50 left of this second + nothing
+        monitor.observe(_prediction(served, _features(100, seed=seed)), 0.001)
+    now[0] += 1.0
+    monitor.observe(_prediction(served, _features(100, seed=9)), 0.001)
+    monitor.flush()
+    assert _window(counts).rows == 350

@@ -1,7 +1,8 @@
 """``DriftMonitor``: samples served inputs on the hot path, counts them off it, reports PSI per feature.
 
-The hot path (``observe``) costs a random draw and, for a sampled request, one ``deque.append`` of
-the already-parsed ``Features``: no numpy, no lock, no I/O. ``flush`` (a background task of the
+The hot path (``observe``) costs a random draw, a ``RowBudget`` check (``drift.max_rows_per_s``) and,
+for a sampled request, one ``deque.append`` of the already-parsed ``Features``: no numpy, no lock,
+no I/O. ``flush`` (a background task of the
 node, in a thread) counts the pending features into the bins of their version's reference, adds
 them to this replica's current time bucket and writes the buckets that changed to the shared
 ``DriftCounts``; it then refreshes the ``modelport_feature_psi`` gauges from the merged counts.
@@ -22,16 +23,17 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from modelport.errors import NoReference
+from modelport.inference.budget import RowBudget
 from modelport.inference.drift.bins import ReferenceBins
 from modelport.inference.drift.counts import BucketCounts, CountKey, DriftCounts
 from modelport.inference.drift.reference import no_reference, reference_bins
 from modelport.inference.drift.report import DriftReport, DriftWindow, build_report
+from modelport.runtime import Features
 
 if TYPE_CHECKING:
     from modelport.inference.metrics import ServingMetrics
     from modelport.inference.pool import ServedVersion
     from modelport.inference.prediction import Prediction
-    from modelport.runtime import Features
     from modelport.settings import DriftSettings
 
 __all__ = ["DriftMonitor", "read_report"]
@@ -94,6 +96,7 @@ class DriftMonitor:
         *,
         replica: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        budget: RowBudget | None = None,
     ) -> None:
         self.settings = settings
         self.counts = counts
@@ -102,6 +105,7 @@ class DriftMonitor:
         self._clock = clock
         self._rate = settings.sample_rate
         self._random = random.random
+        self._budget = budget if budget is not None else RowBudget(settings.max_rows_per_s)
         self._pending: deque[tuple[str, ServedVersion, Features]] = deque(maxlen=settings.max_pending)
         self._lock = threading.Lock()  # one flush at a time (the loop and the final flush at stop)
         self._references: dict[tuple[str, str], ReferenceBins | None] = {}
@@ -116,7 +120,10 @@ class DriftMonitor:
         features = prediction.inputs
         if features is None or (self._rate < 1.0 and self._random() >= self._rate):
             return
-        self._pending.append((prediction.deployment, prediction.served, features))
+        rows = self._budget.take(features.n_rows)
+        if rows:
+            part = features if rows == features.n_rows else features.slice(0, rows)
+            self._pending.append((prediction.deployment, prediction.served, part))
 
     # -- off the hot path -----------------------------------------------------------------------
     def reference(self, served: ServedVersion) -> ReferenceBins | None:
@@ -135,9 +142,11 @@ class DriftMonitor:
         with self._lock:
             now = self._clock()
             bucket = _bucket(now, self.settings.bucket_s)
-            pending, self._pending = self._pending, deque(maxlen=self.settings.max_pending)
             grouped: dict[tuple[str, int], tuple[ServedVersion, list[Features]]] = {}
-            for deployment, served, features in pending:
+            # popleft, not a swap of deques: the event loop may be appending right now, and
+            # deque.append/popleft are atomic where iterating a deque being appended to is not.
+            for _ in range(len(self._pending)):
+                deployment, served, features = self._pending.popleft()
                 grouped.setdefault((deployment, id(served)), (served, []))[1].append(features)
             for (deployment, _), (served, parts) in grouped.items():
                 self._count(deployment, served, parts, bucket)
@@ -160,8 +169,6 @@ class DriftMonitor:
         reference = self.reference(served)
         if reference is None:
             return
-        from modelport.runtime import Features
-
         features = Features.concat(parts)
         key = (deployment, served.version, bucket)
         totals = self._totals.get(key)
