@@ -75,3 +75,33 @@ def test_bin_labels_from_the_sample_are_escaped() -> None:
     assert "<b>" not in svg
     assert "&lt;b&gt;" in svg
     assert svg.count('class="current"') == 2
+
+
+def test_the_timeline_says_what_each_policy_did_and_the_numbers_behind_a_decision() -> None:
+    t = "2026-01-02T03:04:05+00:00"
+    side = {"version": 2, "requests": 250, "error_rate": 0.004, "p99_ms": 20}
+    numbers = {
+        "step": 0, "weight": 5.0, "elapsed_s": 61.0, "interval_s": 60.0, "candidate": side,
+        "stable": {**side, "version": 1},
+        "thresholds": {"max_error_rate": 0.01, "max_p99_ms": None, "min_requests": 200},
+    }  # fmt: skip
+    events = [
+        {"type": "decision", "time": t, "action": "advance", "reason": "healthy at 5%", "numbers": numbers},
+        {"type": "policy", "time": t, "kind": "canary", "actor": "ops", "reason": None, "undoes": None,
+         "policy": {"steps": [5.0, 100.0], "step": 0, "candidate": 2}},
+        {"type": "policy", "time": t, "kind": "ab", "actor": "ops", "reason": "test", "undoes": None,
+         "policy": {"arms": [{"name": "A", "version": 1, "weight": 50}, {"name": "B", "version": 2, "weight": 50}]}},
+        {"type": "policy", "time": t, "kind": "blue-green", "actor": "ops", "reason": None, "undoes": 3,
+         "policy": {"blue": 1, "green": 2, "live": "green"}},
+        {"type": "alias", "time": t, "alias": "production", "action": "promote", "actor": "ops",
+         "from_version": 1, "to_version": 2, "reason": None},
+    ]  # fmt: skip
+    html = Pages().render("_timeline.html", view={"row": {"deployment": {"name": "credit"}}, "timeline": events})
+    text = " ".join(html.split())
+    assert "controller: <strong>advance</strong>" in text
+    assert '<td>candidate</td><td>v2</td><td class="num">250</td>' in html.replace("\n", "").replace("  ", "")
+    assert "0.40 %" in text
+    assert "step 1/2: v2 on 5.0 %" in text
+    assert "A=v1 50 %, B=v2 50 %" in text
+    assert "blue v1, green v2, live: green (undoes revision 3)" in text
+    assert "production: promote v1 → v2" in text
