@@ -17,6 +17,7 @@ pairs. It also times each part of the monitoring work in-process.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import functools
 import json
 import os
@@ -48,6 +49,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = float("nan")
+    """CPU time the server's processes spent per request answered (``--monitoring compare`` only)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,7 +107,15 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
                     measured = {}
                     for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
                         measured[mode] = _wrk(
-                            f"monitoring {mode}", urls[mode], "/predict", bodies[n], n, c, duration, tmp
+                            f"monitoring {mode}",
+                            urls[mode],
+                            "/predict",
+                            bodies[n],
+                            n,
+                            c,
+                            duration,
+                            tmp,
+                            pid=servers[mode].pid,
                         )
                     pairs.setdefault((n, c), []).append((measured["off"], measured["on"]))
     finally:
@@ -112,6 +123,7 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
             _stop(process)
     logged = sum(1 for _ in (tmp / "home" / "predictions").rglob("*.parquet"))
     costs = _monitoring_costs(model_dir, frame, tmp / "costs")
+    plane = asyncio.run(_data_plane_costs(model_dir, frame, tmp / "plane", rounds))
     lines = [
         f"wrk, {rounds} rounds per cell of {duration} s (after a 2 s warm-up) against each server back to back; "
         f"modelport with {workers} worker(s); {os.cpu_count()} CPU(s), load generator on the same machine; "
@@ -119,8 +131,9 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
         "On: drift and the prediction log with their default settings (every request sampled, within "
         f"2,000 counted and 500 logged rows per second per worker; {logged} Parquet files written).",
         "",
-        "| rows | connections | off req/s | on req/s | on/off | off p99 ms | on p99 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| rows | connections | off req/s | on req/s | on/off req/s | off p99 ms | on p99 ms "
+        "| off CPU µs/req | on CPU µs/req | on/off CPU |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (n, c), measured in pairs.items():
         off_rps = statistics.median(off.rps for off, _ in measured)
@@ -128,10 +141,69 @@ def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> 
         ratio = statistics.median(on.rps / off.rps for off, on in measured if off.rps)
         off_p99 = statistics.median(off.p99_ms for off, _ in measured)
         on_p99 = statistics.median(on.p99_ms for _, on in measured)
-        lines.append(f"| {n} | {c} | {off_rps:.0f} | {on_rps:.0f} | {ratio:.3f} | {off_p99:.2f} | {on_p99:.2f} |")
+        off_cpu = statistics.median(off.cpu_us for off, _ in measured)
+        on_cpu = statistics.median(on.cpu_us for _, on in measured)
+        cpu_ratio = statistics.median(on.cpu_us / off.cpu_us for off, on in measured if off.cpu_us)
+        lines.append(f"| {n} | {c} | {off_rps:.0f} | {on_rps:.0f} | {ratio:.3f} | {off_p99:.2f} | {on_p99:.2f} "
+                     f"| {off_cpu:.0f} | {on_cpu:.0f} | {cpu_ratio:.3f} |")  # fmt: skip
+    lines += [
+        "",
+        "The data plane alone, in-process (no HTTP, no load generator): `DataPlane.predict` of a parsed request, "
+        f"monitoring off and on (background threads running), alternating, {rounds * 2} rounds; CPU µs of the "
+        "process (every thread) per request, medians.",
+        "",
+        "| rows | off CPU µs | on CPU µs | on/off CPU |",
+        "|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {n} | {off:.1f} | {on:.1f} | {ratio:.3f} |" for n, (off, on, ratio) in plane.items()]
     lines += ["", "| monitoring work per single-row request, in-process | µs |", "|---|---:|"]
     lines += [f"| {label} | {us:.2f} |" for label, us in costs.items()]
     return "\n".join(lines) + "\n"
+
+
+async def _data_plane_costs(
+    model_dir: Path, frame: Any, folder: Path, rounds: int
+) -> dict[int, tuple[float, float, float]]:
+    """µs per ``DataPlane.predict`` with monitoring off and on: (off, on, median ratio of the rounds)."""
+    from modelport.inference import MemoryCatalog, Node
+    from modelport.inference.codecs.seed import decode_features
+    from modelport.settings import Settings
+
+    catalog = MemoryCatalog()
+    catalog.add_version("credit_risk", "2", model_dir)
+    catalog.point("credit_risk", "production", "2")
+    catalog.deploy("credit", "credit_risk")
+    nodes = {}
+    for mode, on in (("off", False), ("on", True)):
+        settings = Settings(
+            home=folder / mode, drift={"enabled": on}, prediction_log={"fields": "full" if on else "off"}
+        )
+        nodes[mode] = Node(settings, catalog=catalog)
+        await nodes[mode].start()
+    out = {}
+    try:
+        for n in ROWS:
+            payload = {"features": frame.head(n).to_dict(orient="records")}
+            calls = 4000 if n == 1 else 800
+            times: dict[str, list[float]] = {"off": [], "on": []}
+            for i in range(rounds * 2):
+                for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
+                    node = nodes[mode]
+                    started = time.process_time()  # CPU of the process, every thread
+                    for _ in range(calls):
+                        await node.plane.predict("credit", decode_features(payload))
+                    # The background work these requests caused, done now so it is counted in this round.
+                    if node.drift is not None:
+                        node.drift.flush()
+                    if node.prediction_log is not None:
+                        node.prediction_log.flush()
+                    times[mode].append((time.process_time() - started) / calls * 1e6)
+            ratio = statistics.median(on / off for off, on in zip(times["off"], times["on"], strict=True))
+            out[n] = (statistics.median(times["off"]), statistics.median(times["on"]), ratio)
+    finally:
+        for node in nodes.values():
+            await node.stop()
+    return out
 
 
 def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, float]:
@@ -272,19 +344,40 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wrk(server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path) -> Run:
+def _wrk(
+    server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path, pid: int | None = None
+) -> Run:
     script = tmp / "post.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n'
     )
     argv = ["wrk", f"-t{min(c, 2)}", f"-c{c}", "--latency", "-s", str(script), url + route]
     subprocess.run([*argv[:1], "-d2s", *argv[1:]], capture_output=True, check=True)  # warm-up
+    cpu_before = _tree_cpu_s(pid) if pid is not None else 0.0
     out = subprocess.run([*argv[:1], f"-d{duration}s", *argv[1:]], capture_output=True, text=True, check=True).stdout
+    cpu = _tree_cpu_s(pid) - cpu_before if pid is not None else float("nan")
+    answered = _num(out, r"(\d+) requests in")
     run = Run(server, route, rows, c, _num(out, r"Requests/sec:\s+([\d.]+)"), _ms(out, "50%"), _ms(out, "99%"),
-              _errors(out))  # fmt: skip
+              _errors(out), cpu / answered * 1e6 if answered else float("nan"))  # fmt: skip
     print(f"{server:20} {route:12} rows={rows:<4} c={c:<3} {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
           f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}", flush=True)  # fmt: skip
     return run
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant (all their threads), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+    return total
 
 
 def _num(text: str, pattern: str) -> float:

@@ -115,9 +115,9 @@ class DriftSettings(Section):
     """Measure feature drift of every served deployment."""
     sample_rate: float = Field(default=1.0, gt=0.0, le=1.0)
     """Share of requests whose inputs are counted (drawn at random), within ``max_rows_per_s``."""
-    max_rows_per_s: int = Field(default=2000, ge=1)
+    max_rows_per_s: int = Field(default=1000, ge=1)
     """Most input rows each worker process counts per second; beyond it rows are skipped until the next
-    second. Bounds the cost of drift whatever the traffic (counting is ~1 µs per row, off the hot path)."""
+    second. Bounds the cost of drift whatever the traffic (a few µs per row, off the hot path)."""
     threshold: float = Field(default=0.2, gt=0.0)
     """A feature whose population stability index (PSI) reaches this is reported as drifted. By the usual
     rule of thumb, below 0.1 is stable, 0.1-0.2 a moderate shift, 0.2 and above a significant one."""
@@ -153,7 +153,7 @@ class PredictionLogSettings(Section):
     """Per-deployment override of ``fields``, e.g. ``{"credit_risk": "metadata", "internal": "off"}``."""
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     """Share of requests logged (drawn at random), within ``max_rows_per_s``."""
-    max_rows_per_s: int = Field(default=500, ge=1)
+    max_rows_per_s: int = Field(default=200, ge=1)
     """Most rows each worker process logs per second (a request counts its rows, up to
     ``max_rows_per_request``); requests beyond it are not logged until the next second."""
     path: Path | None = None

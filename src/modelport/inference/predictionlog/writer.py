@@ -103,13 +103,23 @@ class PredictionLog:
             self._stopping.set()
             thread.join()
 
+    def flush(self) -> None:
+        """Write what is queued now, in the calling thread (blocking; the writer thread does this by itself)."""
+        batch = [self._queue.popleft() for _ in range(len(self._queue))]
+        if batch:
+            self._write(batch)
+
     def _run(self) -> None:
         last_prune = 0.0
         while True:
             stopping = self._stopping.wait(self.settings.flush_interval_s)
             batch = [self._queue.popleft() for _ in range(len(self._queue))]
             if batch:
-                self._write(batch)
+                try:
+                    self._write(batch)
+                except Exception:  # the writer must outlive any one batch
+                    log.exception("could not log %d prediction(s)", len(batch))
+                    self.dropped += len(batch)
             if time.monotonic() - last_prune >= _PRUNE_EVERY_S:
                 last_prune = time.monotonic()
                 try:
