@@ -182,8 +182,11 @@ class Settings(BaseSettings):
     artifact_root: str | None = None
     """Where new model artifacts are written when the registry is a database. Default: ``<home>/artifacts``."""
     state_uri: str | None = None
-    """SQLAlchemy URL of modelport's own state (history, deployments, keys): SQLite or PostgreSQL.
-    Default: ``sqlite:///<home>/state.db``."""
+    """SQLAlchemy URL of modelport's own state (history, deployments, keys, rollouts, compiled models):
+    ``sqlite:///PATH`` or ``postgresql://USER:PASSWORD@HOST/DATABASE``. Every table is named ``modelport_*``
+    and migrations keep their revision in ``modelport_alembic_version``, so it may name the same PostgreSQL
+    database as ``registry_uri`` (not the same SQLite file: SQLite has one writer at a time). A database made
+    by an older modelport is upgraded in place on first use. Default: ``sqlite:///<home>/state.db``."""
     actor: str | None = None
     """Name recorded in history for changes made by this process. Default: the OS user."""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)

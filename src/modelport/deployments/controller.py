@@ -18,7 +18,7 @@ from modelport.deployments.codec import policy_from_json
 from modelport.deployments.rollouts import Rollouts
 from modelport.errors import ModelportError, RolloutConflict
 from modelport.state import OutcomeCounts, PolicyRevision
-from modelport.state._time import utcnow
+from modelport.state.timestamps import utcnow
 
 __all__ = ["CONTROLLER_ACTOR", "RolloutController"]
 

@@ -14,7 +14,7 @@ from modelport.deployments.rollouts import Rollouts
 from modelport.deployments.shadow import summarize_shadow
 from modelport.errors import NotFound
 from modelport.state import OutcomeCounts, PolicyRevision
-from modelport.state._time import utcnow
+from modelport.state.timestamps import utcnow
 
 __all__ = ["ab_report", "deployment_history", "rollout_status", "shadow_report"]
 

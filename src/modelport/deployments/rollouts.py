@@ -18,7 +18,7 @@ from modelport.deployments.policy import ABPolicy, BlueGreenPolicy, Policy, Shad
 from modelport.errors import InvalidRequest, NothingToRollBack, RolloutConflict
 from modelport.registry import Registry
 from modelport.state import PolicyRevision, StateStore
-from modelport.types import Deployment
+from modelport.state.records import Deployment
 
 __all__ = ["CurrentPolicy", "Rollouts"]
 
