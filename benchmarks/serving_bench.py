@@ -1,7 +1,7 @@
 """modelport serve vs ``mlflow models serve`` on the demo gradient-boosting model, same machine, same wrk.
 
     python -m benchmarks.serving_bench [--duration 10] [--workers 2] [--output results.md]
-    python -m benchmarks.serving_bench --monitoring compare [--rounds 3]
+    python -m benchmarks.serving_bench --monitoring compare [--rounds 5]
 
 Trains and registers the demo models in a temporary home, promotes the gradient-boosting version,
 deploys it, then measures with ``wrk`` (``apt-get install wrk``): single-row and 100-row requests at
@@ -17,14 +17,12 @@ pairs. It also times each part of the monitoring work in-process.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import functools
 import json
 import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -64,14 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         default="on",
         help="drift + prediction log on (the default settings), off, or both servers compared",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per cell with --monitoring compare")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per cell with --monitoring compare")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: sudo apt-get install wrk  (Debian/Ubuntu)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="modelport-bench-") as tmp:
         if args.monitoring == "compare":
-            report = _compare_monitoring(Path(tmp), args.duration, args.workers, args.rounds)
+            from benchmarks.monitoring_compare import compare_monitoring
+
+            report = compare_monitoring(Path(tmp), args.duration, args.workers, args.rounds)
         else:
             report = _bench(Path(tmp), args.duration, args.workers, monitoring=args.monitoring == "on")
     print(report)
@@ -80,194 +80,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_MONITORING_OFF = {"MODELPORT_DRIFT__ENABLED": "false", "MODELPORT_PREDICTION_LOG__FIELDS": "off"}
-_MONITORING_ON = {"MODELPORT_DRIFT__ENABLED": "true", "MODELPORT_PREDICTION_LOG__FIELDS": "full"}  # defaults
-
-
-def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> str:
-    """Drift + prediction log on vs off: two servers of one home, measured back to back in alternating order."""
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    model_dir, frame = _prepare(tmp, env)
-    bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
-    serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
-    servers = {
-        "off": _start(serve, env | _MONITORING_OFF, tmp / "off.log"),
-        "on": _start(serve, env | _MONITORING_ON, tmp / "on.log"),
-    }
-    pairs: dict[tuple[int, int], list[tuple[Run, Run]]] = {}
-    try:
-        urls = {k: _url_from(p, tmp / f"{k}.log", r"serving on (http://\S+)") for k, p in servers.items()}
-        for url in urls.values():
-            _wait(url + "/readyz")
-        for n in ROWS:
-            for c in CONCURRENCY:
-                for i in range(rounds):
-                    # Back to back, so both see the same background load (the ratio of each pair counts),
-                    # in alternating order so neither always goes first.
-                    measured = {}
-                    for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
-                        measured[mode] = _wrk(
-                            f"monitoring {mode}",
-                            urls[mode],
-                            "/predict",
-                            bodies[n],
-                            n,
-                            c,
-                            duration,
-                            tmp,
-                            pid=servers[mode].pid,
-                        )
-                    pairs.setdefault((n, c), []).append((measured["off"], measured["on"]))
-    finally:
-        for process in servers.values():
-            _stop(process)
-    logged = sum(1 for _ in (tmp / "home" / "predictions").rglob("*.parquet"))
-    costs = _monitoring_costs(model_dir, frame, tmp / "costs")
-    plane = asyncio.run(_data_plane_costs(model_dir, frame, tmp / "plane", rounds))
-    lines = [
-        f"wrk, {rounds} rounds per cell of {duration} s (after a 2 s warm-up) against each server back to back; "
-        f"modelport with {workers} worker(s); {os.cpu_count()} CPU(s), load generator on the same machine; "
-        "`/predict`. Medians over the rounds; on/off is the median of each round's ratio.",
-        "On: drift and the prediction log with their default settings (every request sampled, within "
-        f"2,000 counted and 500 logged rows per second per worker; {logged} Parquet files written).",
-        "",
-        "| rows | connections | off req/s | on req/s | on/off req/s | off p99 ms | on p99 ms "
-        "| off CPU µs/req | on CPU µs/req | on/off CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for (n, c), measured in pairs.items():
-        off_rps = statistics.median(off.rps for off, _ in measured)
-        on_rps = statistics.median(on.rps for _, on in measured)
-        ratio = statistics.median(on.rps / off.rps for off, on in measured if off.rps)
-        off_p99 = statistics.median(off.p99_ms for off, _ in measured)
-        on_p99 = statistics.median(on.p99_ms for _, on in measured)
-        off_cpu = statistics.median(off.cpu_us for off, _ in measured)
-        on_cpu = statistics.median(on.cpu_us for _, on in measured)
-        cpu_ratio = statistics.median(on.cpu_us / off.cpu_us for off, on in measured if off.cpu_us)
-        lines.append(f"| {n} | {c} | {off_rps:.0f} | {on_rps:.0f} | {ratio:.3f} | {off_p99:.2f} | {on_p99:.2f} "
-                     f"| {off_cpu:.0f} | {on_cpu:.0f} | {cpu_ratio:.3f} |")  # fmt: skip
-    lines += [
-        "",
-        "The data plane alone, in-process (no HTTP, no load generator): `DataPlane.predict` of a parsed request, "
-        f"monitoring off and on (background threads running), alternating, {rounds * 2} rounds; CPU µs of the "
-        "process (every thread) per request, medians.",
-        "",
-        "| rows | off CPU µs | on CPU µs | on/off CPU |",
-        "|---:|---:|---:|---:|",
-    ]
-    lines += [f"| {n} | {off:.1f} | {on:.1f} | {ratio:.3f} |" for n, (off, on, ratio) in plane.items()]
-    lines += ["", "| monitoring work per single-row request, in-process | µs |", "|---|---:|"]
-    lines += [f"| {label} | {us:.2f} |" for label, us in costs.items()]
-    return "\n".join(lines) + "\n"
-
-
-async def _data_plane_costs(
-    model_dir: Path, frame: Any, folder: Path, rounds: int
-) -> dict[int, tuple[float, float, float]]:
-    """µs per ``DataPlane.predict`` with monitoring off and on: (off, on, median ratio of the rounds)."""
-    from modelport.inference import MemoryCatalog, Node
-    from modelport.inference.codecs.seed import decode_features
-    from modelport.settings import Settings
-
-    catalog = MemoryCatalog()
-    catalog.add_version("credit_risk", "2", model_dir)
-    catalog.point("credit_risk", "production", "2")
-    catalog.deploy("credit", "credit_risk")
-    nodes = {}
-    for mode, on in (("off", False), ("on", True)):
-        settings = Settings(
-            home=folder / mode, drift={"enabled": on}, prediction_log={"fields": "full" if on else "off"}
-        )
-        nodes[mode] = Node(settings, catalog=catalog)
-        await nodes[mode].start()
-    out = {}
-    try:
-        for n in ROWS:
-            payload = {"features": frame.head(n).to_dict(orient="records")}
-            calls = 4000 if n == 1 else 800
-            times: dict[str, list[float]] = {"off": [], "on": []}
-            for i in range(rounds * 2):
-                for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
-                    node = nodes[mode]
-                    started = time.process_time()  # CPU of the process, every thread
-                    for _ in range(calls):
-                        await node.plane.predict("credit", decode_features(payload))
-                    # The background work these requests caused, done now so it is counted in this round.
-                    if node.drift is not None:
-                        node.drift.flush()
-                    if node.prediction_log is not None:
-                        node.prediction_log.flush()
-                    times[mode].append((time.process_time() - started) / calls * 1e6)
-            ratio = statistics.median(on / off for off, on in zip(times["off"], times["on"], strict=True))
-            out[n] = (statistics.median(times["off"]), statistics.median(times["on"]), ratio)
-    finally:
-        for node in nodes.values():
-            await node.stop()
-    return out
-
-
-def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, float]:
-    """CPU per single-row request of each part of drift and the prediction log, timed in-process."""
-    import timeit
-
-    from modelport.inference import Prediction, PredictionLog, ServedVersion
-    from modelport.inference.drift import DriftMonitor, MemoryDriftCounts
-    from modelport.runtime import load_model
-    from modelport.settings import DriftSettings, PredictionLogSettings
-
-    loaded = load_model(model_dir)
-    served = ServedVersion("credit_risk", "2", loaded, batcher=None)  # type: ignore[arg-type]  # never predicts
-    features = loaded.schema.from_pandas(frame.head(1))
-    prediction = Prediction("credit", served, loaded.predictor.predict(features), inputs=features)
-    n = 20_000
-    drift = DriftMonitor(DriftSettings(max_pending=n, max_rows_per_s=10 * n), MemoryDriftCounts())
-    observe_drift = min(timeit.repeat(lambda: drift.observe(prediction, 0.001), number=n, repeat=1)) / n
-    flush = timeit.timeit(drift.flush, number=1) / n
-    log = PredictionLog(PredictionLogSettings(queue_size=n, flush_interval_s=300.0, max_rows_per_s=10 * n), folder)
-    observe_log = timeit.timeit(lambda: log.observe(prediction, 0.001), number=n) / n
-    log.start()
-    write = timeit.timeit(log.stop, number=1) / n
-    if log.written != n:
-        raise RuntimeError(f"the prediction log wrote {log.written} of {n} records")
-    return {
-        "drift: sample on the request path (`observe`)": observe_drift * 1e6,
-        "drift: count and write, background thread (`flush`)": flush * 1e6,
-        "prediction log: sample and queue on the request path (`observe`)": observe_log * 1e6,
-        "prediction log: JSON + Parquet, background thread (writer)": write * 1e6,
-    }
+MONITORING_OFF = {"MODELPORT_DRIFT__ENABLED": "false", "MODELPORT_PREDICTION_LOG__FIELDS": "off"}
+MONITORING_ON = {"MODELPORT_DRIFT__ENABLED": "true", "MODELPORT_PREDICTION_LOG__FIELDS": "full"}  # defaults
 
 
 def _bench(tmp: Path, duration: int, workers: int, *, monitoring: bool = True) -> str:
     env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    env |= _MONITORING_ON if monitoring else _MONITORING_OFF
-    model_dir, frame = _prepare(tmp, env)
+    env |= MONITORING_ON if monitoring else MONITORING_OFF
+    model_dir, frame = prepare_demo(tmp, env)
     bodies = {n: json.dumps({"dataframe_split": frame.head(n).to_dict(orient="split")}) for n in ROWS}
     seed_bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
     runs: list[Run] = []
     serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
-    modelport = _start(serve, env, tmp / "modelport.log")
+    modelport = start_process(serve, env, tmp / "modelport.log")
     try:
-        url = _url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
-        _wait(url + "/readyz")
+        url = url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
+        wait_ok(url + "/readyz")
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
-                runs.append(_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
     finally:
-        _stop(modelport)
+        stop_process(modelport)
     mlflow = _start_mlflow(model_dir, env, tmp)
     try:
         url = mlflow[1]
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
     finally:
-        _stop(mlflow[0])
+        stop_process(mlflow[0])
     bare = _in_process(model_dir, frame)
     return _report(runs, bare, workers, duration)
 
 
-def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
+def prepare_demo(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     """The demo registry; production → the gradient-boosting version; one deployment following it."""
     os.environ.update({k: v for k, v in env.items() if k == "MODELPORT_HOME"})
     import pandas as pd
@@ -288,13 +135,13 @@ def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     return model_dir, frame
 
 
-def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     # Output goes to a file, never an unread pipe: a full pipe would block the server's logging.
     with log.open("wb") as sink:
         return subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
-def _url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
+def url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = re.search(pattern, log.read_text(errors="replace"))
@@ -312,18 +159,18 @@ def _start_mlflow(model_dir: Path, env: dict[str, str], tmp: Path) -> tuple[subp
     for port in range(5601, 5650):
         argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local"]
         log = tmp / f"mlflow-{port}.log"
-        process = _start([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
+        process = start_process([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
         try:
-            _url_from(process, log, r"(Application startup complete)")
+            url_from(process, log, r"(Application startup complete)")
         except RuntimeError:
             continue
         url = f"http://127.0.0.1:{port}"
-        _wait(url + "/ping")
+        wait_ok(url + "/ping")
         return process, url
     raise RuntimeError("no free port for mlflow models serve")
 
 
-def _wait(url: str, timeout: float = 180.0) -> None:
+def wait_ok(url: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -335,7 +182,7 @@ def _wait(url: str, timeout: float = 180.0) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
@@ -344,7 +191,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wrk(
+def run_wrk(
     server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path, pid: int | None = None
 ) -> Run:
     script = tmp / "post.lua"
