@@ -31,6 +31,7 @@ from benchmarks.serving_bench import (
     url_from,
     wait_ok,
 )
+from modelport.settings import DriftSettings, PredictionLogSettings
 
 __all__ = ["compare_monitoring"]
 
@@ -80,7 +81,8 @@ def compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> s
         f"modelport with {workers} worker(s); {os.cpu_count()} CPU(s), load generator on the same machine; "
         "`/predict`. Medians over the rounds; on/off is the median of each round's ratio.",
         "On: drift and the prediction log with their default settings (every request sampled, within "
-        f"2,000 counted and 500 logged rows per second per worker; {logged} Parquet files written).",
+        f"{DriftSettings().max_rows_per_s:,} counted and {PredictionLogSettings().max_rows_per_s:,} logged rows per "
+        f"second per worker; {logged} Parquet files written).",
         "",
         "| rows | connections | off req/s | on req/s | on/off req/s | off p99 ms | on p99 ms "
         "| off CPU µs/req | on CPU µs/req | on/off CPU |",
