@@ -125,9 +125,9 @@ def prepare_demo(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
 
     settings = Settings()
     registry = Registry.open(settings)
-    result = run_demo(registry, settings.resolved_home / "demo")
+    result = run_demo(registry, settings.resolved_home / "demo", actor="benchmark")
     gb = result.versions["gradient_boosting"]
-    registry.promote(result.model, gb, reason="benchmark")
+    registry.promote(result.model, gb, actor="benchmark", reason="benchmark")
     registry.store.create_deployment("credit", result.model, "production")
     model_dir = registry.local_model_dir(result.model, gb)
     frame = pd.read_csv(result.data_dir / "credit_to_score.csv")

@@ -188,7 +188,9 @@ class Settings(BaseSettings):
     database as ``registry_uri`` (not the same SQLite file: SQLite has one writer at a time). A database made
     by an older modelport is upgraded in place on first use. Default: ``sqlite:///<home>/state.db``."""
     actor: str | None = None
-    """Name recorded in history for changes made by this process. Default: the OS user."""
+    """Who changes made from the command line are recorded as, in the model history and the policy
+    revisions. Default: the OS user. (The admin API records the API key's name; the rollout
+    controller ``rollout-controller``.)"""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
     auth: Literal["auto", "required", "disabled"] = "auto"

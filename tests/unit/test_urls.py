@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from modelport.settings import Settings
 from modelport.urls import mask_url, mask_urls_in
 
 
@@ -39,3 +42,15 @@ def test_passwords_inside_free_text_are_masked() -> None:
     assert "hunter2" not in masked
     assert "postgresql://bob:***@db:5432/reg" in masked
     assert "postgresql://bob@db/reg" in masked
+
+
+def test_the_registry_shows_its_uri_masked_without_connecting(tmp_path: Path) -> None:
+    from modelport.registry import Registry
+    from modelport.state import StateStore
+
+    settings = Settings(home=tmp_path, registry_uri="postgresql://ops:hunter2@db.internal:5432/registry")
+    store = StateStore.open(settings)
+    try:
+        assert Registry(settings, store).shown_uri == "postgresql://ops:***@db.internal:5432/registry"
+    finally:
+        store.close()
