@@ -84,7 +84,7 @@ def _prepare(rows: int, big_rows: int) -> dict[str, Path]:
     CACHE.mkdir(parents=True, exist_ok=True)
     home = (CACHE / "home").resolve()
     registry = Registry.open(Settings(home=home))
-    demo = run_demo(registry, home / "demo")
+    demo = run_demo(registry, home / "demo", actor="benchmark")
     version = demo.versions["gradient_boosting"]
     model_dir = registry.local_model_dir("credit_risk", version)
     registry.store.close()

@@ -1,7 +1,7 @@
 """modelport serve vs ``mlflow models serve`` on the demo gradient-boosting model, same machine, same wrk.
 
     python -m benchmarks.serving_bench [--duration 10] [--workers 2] [--output results.md]
-    python -m benchmarks.serving_bench --monitoring compare [--rounds 3]
+    python -m benchmarks.serving_bench --monitoring compare [--rounds 5]
 
 Trains and registers the demo models in a temporary home, promotes the gradient-boosting version,
 deploys it, then measures with ``wrk`` (``apt-get install wrk``): single-row and 100-row requests at
@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -48,6 +47,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = float("nan")
+    """CPU time the server's processes spent per request answered (``--monitoring compare`` only)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,14 +62,16 @@ def main(argv: list[str] | None = None) -> int:
         default="on",
         help="drift + prediction log on (the default settings), off, or both servers compared",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per cell with --monitoring compare")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per cell with --monitoring compare")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: sudo apt-get install wrk  (Debian/Ubuntu)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="modelport-bench-") as tmp:
         if args.monitoring == "compare":
-            report = _compare_monitoring(Path(tmp), args.duration, args.workers, args.rounds)
+            from benchmarks.monitoring_compare import compare_monitoring
+
+            report = compare_monitoring(Path(tmp), args.duration, args.workers, args.rounds)
         else:
             report = _bench(Path(tmp), args.duration, args.workers, monitoring=args.monitoring == "on")
     print(report)
@@ -77,125 +80,41 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-_MONITORING_OFF = {"MODELPORT_DRIFT__ENABLED": "false", "MODELPORT_PREDICTION_LOG__FIELDS": "off"}
-_MONITORING_ON = {"MODELPORT_DRIFT__ENABLED": "true", "MODELPORT_PREDICTION_LOG__FIELDS": "full"}  # defaults
-
-
-def _compare_monitoring(tmp: Path, duration: int, workers: int, rounds: int) -> str:
-    """Drift + prediction log on vs off: two servers of one home, measured back to back in alternating order."""
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    model_dir, frame = _prepare(tmp, env)
-    bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
-    serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
-    servers = {
-        "off": _start(serve, env | _MONITORING_OFF, tmp / "off.log"),
-        "on": _start(serve, env | _MONITORING_ON, tmp / "on.log"),
-    }
-    pairs: dict[tuple[int, int], list[tuple[Run, Run]]] = {}
-    try:
-        urls = {k: _url_from(p, tmp / f"{k}.log", r"serving on (http://\S+)") for k, p in servers.items()}
-        for url in urls.values():
-            _wait(url + "/readyz")
-        for n in ROWS:
-            for c in CONCURRENCY:
-                for i in range(rounds):
-                    # Back to back, so both see the same background load (the ratio of each pair counts),
-                    # in alternating order so neither always goes first.
-                    measured = {}
-                    for mode in ("off", "on") if i % 2 == 0 else ("on", "off"):
-                        measured[mode] = _wrk(
-                            f"monitoring {mode}", urls[mode], "/predict", bodies[n], n, c, duration, tmp
-                        )
-                    pairs.setdefault((n, c), []).append((measured["off"], measured["on"]))
-    finally:
-        for process in servers.values():
-            _stop(process)
-    logged = sum(1 for _ in (tmp / "home" / "predictions").rglob("*.parquet"))
-    costs = _monitoring_costs(model_dir, frame, tmp / "costs")
-    lines = [
-        f"wrk, {rounds} rounds per cell of {duration} s (after a 2 s warm-up) against each server back to back; "
-        f"modelport with {workers} worker(s); {os.cpu_count()} CPU(s), load generator on the same machine; "
-        "`/predict`. Medians over the rounds; on/off is the median of each round's ratio.",
-        "On: drift and the prediction log with their default settings (every request sampled, within "
-        f"2,000 counted and 500 logged rows per second per worker; {logged} Parquet files written).",
-        "",
-        "| rows | connections | off req/s | on req/s | on/off | off p99 ms | on p99 ms |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for (n, c), measured in pairs.items():
-        off_rps = statistics.median(off.rps for off, _ in measured)
-        on_rps = statistics.median(on.rps for _, on in measured)
-        ratio = statistics.median(on.rps / off.rps for off, on in measured if off.rps)
-        off_p99 = statistics.median(off.p99_ms for off, _ in measured)
-        on_p99 = statistics.median(on.p99_ms for _, on in measured)
-        lines.append(f"| {n} | {c} | {off_rps:.0f} | {on_rps:.0f} | {ratio:.3f} | {off_p99:.2f} | {on_p99:.2f} |")
-    lines += ["", "| monitoring work per single-row request, in-process | µs |", "|---|---:|"]
-    lines += [f"| {label} | {us:.2f} |" for label, us in costs.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, float]:
-    """CPU per single-row request of each part of drift and the prediction log, timed in-process."""
-    import timeit
-
-    from modelport.inference import Prediction, PredictionLog, ServedVersion
-    from modelport.inference.drift import DriftMonitor, MemoryDriftCounts
-    from modelport.runtime import load_model
-    from modelport.settings import DriftSettings, PredictionLogSettings
-
-    loaded = load_model(model_dir)
-    served = ServedVersion("credit_risk", "2", loaded, batcher=None)  # type: ignore[arg-type]  # never predicts
-    features = loaded.schema.from_pandas(frame.head(1))
-    prediction = Prediction("credit", served, loaded.predictor.predict(features), inputs=features)
-    n = 20_000
-    drift = DriftMonitor(DriftSettings(max_pending=n, max_rows_per_s=10 * n), MemoryDriftCounts())
-    observe_drift = min(timeit.repeat(lambda: drift.observe(prediction, 0.001), number=n, repeat=1)) / n
-    flush = timeit.timeit(drift.flush, number=1) / n
-    log = PredictionLog(PredictionLogSettings(queue_size=n, flush_interval_s=300.0, max_rows_per_s=10 * n), folder)
-    observe_log = timeit.timeit(lambda: log.observe(prediction, 0.001), number=n) / n
-    log.start()
-    write = timeit.timeit(log.stop, number=1) / n
-    if log.written != n:
-        raise RuntimeError(f"the prediction log wrote {log.written} of {n} records")
-    return {
-        "drift: sample on the request path (`observe`)": observe_drift * 1e6,
-        "drift: count and write, background thread (`flush`)": flush * 1e6,
-        "prediction log: sample and queue on the request path (`observe`)": observe_log * 1e6,
-        "prediction log: JSON + Parquet, background thread (writer)": write * 1e6,
-    }
+MONITORING_OFF = {"MODELPORT_DRIFT__ENABLED": "false", "MODELPORT_PREDICTION_LOG__FIELDS": "off"}
+MONITORING_ON = {"MODELPORT_DRIFT__ENABLED": "true", "MODELPORT_PREDICTION_LOG__FIELDS": "full"}  # defaults
 
 
 def _bench(tmp: Path, duration: int, workers: int, *, monitoring: bool = True) -> str:
     env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    env |= _MONITORING_ON if monitoring else _MONITORING_OFF
-    model_dir, frame = _prepare(tmp, env)
+    env |= MONITORING_ON if monitoring else MONITORING_OFF
+    model_dir, frame = prepare_demo(tmp, env)
     bodies = {n: json.dumps({"dataframe_split": frame.head(n).to_dict(orient="split")}) for n in ROWS}
     seed_bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
     runs: list[Run] = []
     serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
-    modelport = _start(serve, env, tmp / "modelport.log")
+    modelport = start_process(serve, env, tmp / "modelport.log")
     try:
-        url = _url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
-        _wait(url + "/readyz")
+        url = url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
+        wait_ok(url + "/readyz")
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
-                runs.append(_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
     finally:
-        _stop(modelport)
+        stop_process(modelport)
     mlflow = _start_mlflow(model_dir, env, tmp)
     try:
         url = mlflow[1]
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
     finally:
-        _stop(mlflow[0])
+        stop_process(mlflow[0])
     bare = _in_process(model_dir, frame)
     return _report(runs, bare, workers, duration)
 
 
-def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
+def prepare_demo(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     """The demo registry; production → the gradient-boosting version; one deployment following it."""
     os.environ.update({k: v for k, v in env.items() if k == "MODELPORT_HOME"})
     import pandas as pd
@@ -206,9 +125,9 @@ def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
 
     settings = Settings()
     registry = Registry.open(settings)
-    result = run_demo(registry, settings.resolved_home / "demo")
+    result = run_demo(registry, settings.resolved_home / "demo", actor="benchmark")
     gb = result.versions["gradient_boosting"]
-    registry.promote(result.model, gb, reason="benchmark")
+    registry.promote(result.model, gb, actor="benchmark", reason="benchmark")
     registry.store.create_deployment("credit", result.model, "production")
     model_dir = registry.local_model_dir(result.model, gb)
     frame = pd.read_csv(result.data_dir / "credit_to_score.csv")
@@ -216,13 +135,13 @@ def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     return model_dir, frame
 
 
-def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     # Output goes to a file, never an unread pipe: a full pipe would block the server's logging.
     with log.open("wb") as sink:
         return subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
-def _url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
+def url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = re.search(pattern, log.read_text(errors="replace"))
@@ -240,18 +159,18 @@ def _start_mlflow(model_dir: Path, env: dict[str, str], tmp: Path) -> tuple[subp
     for port in range(5601, 5650):
         argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local"]
         log = tmp / f"mlflow-{port}.log"
-        process = _start([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
+        process = start_process([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
         try:
-            _url_from(process, log, r"(Application startup complete)")
+            url_from(process, log, r"(Application startup complete)")
         except RuntimeError:
             continue
         url = f"http://127.0.0.1:{port}"
-        _wait(url + "/ping")
+        wait_ok(url + "/ping")
         return process, url
     raise RuntimeError("no free port for mlflow models serve")
 
 
-def _wait(url: str, timeout: float = 180.0) -> None:
+def wait_ok(url: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -263,7 +182,7 @@ def _wait(url: str, timeout: float = 180.0) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
@@ -272,19 +191,40 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wrk(server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path) -> Run:
+def run_wrk(
+    server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path, pid: int | None = None
+) -> Run:
     script = tmp / "post.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n'
     )
     argv = ["wrk", f"-t{min(c, 2)}", f"-c{c}", "--latency", "-s", str(script), url + route]
     subprocess.run([*argv[:1], "-d2s", *argv[1:]], capture_output=True, check=True)  # warm-up
+    cpu_before = _tree_cpu_s(pid) if pid is not None else 0.0
     out = subprocess.run([*argv[:1], f"-d{duration}s", *argv[1:]], capture_output=True, text=True, check=True).stdout
+    cpu = _tree_cpu_s(pid) - cpu_before if pid is not None else float("nan")
+    answered = _num(out, r"(\d+) requests in")
     run = Run(server, route, rows, c, _num(out, r"Requests/sec:\s+([\d.]+)"), _ms(out, "50%"), _ms(out, "99%"),
-              _errors(out))  # fmt: skip
+              _errors(out), cpu / answered * 1e6 if answered else float("nan"))  # fmt: skip
     print(f"{server:20} {route:12} rows={rows:<4} c={c:<3} {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
           f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}", flush=True)  # fmt: skip
     return run
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant (all their threads), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+    return total
 
 
 def _num(text: str, pattern: str) -> float:

@@ -80,7 +80,7 @@ def demo_home_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     home = tmp_path_factory.mktemp("demo-template") / "home"
     registry = Registry.open(Settings(home=home))
-    run_demo(registry, home / "demo")
+    run_demo(registry, home / "demo", actor="tester")
     registry.store.close()
     return home
 

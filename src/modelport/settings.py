@@ -115,9 +115,9 @@ class DriftSettings(Section):
     """Measure feature drift of every served deployment."""
     sample_rate: float = Field(default=1.0, gt=0.0, le=1.0)
     """Share of requests whose inputs are counted (drawn at random), within ``max_rows_per_s``."""
-    max_rows_per_s: int = Field(default=2000, ge=1)
+    max_rows_per_s: int = Field(default=1000, ge=1)
     """Most input rows each worker process counts per second; beyond it rows are skipped until the next
-    second. Bounds the cost of drift whatever the traffic (counting is ~1 µs per row, off the hot path)."""
+    second. Bounds the cost of drift whatever the traffic (a few µs per row, off the hot path)."""
     threshold: float = Field(default=0.2, gt=0.0)
     """A feature whose population stability index (PSI) reaches this is reported as drifted. By the usual
     rule of thumb, below 0.1 is stable, 0.1-0.2 a moderate shift, 0.2 and above a significant one."""
@@ -153,7 +153,7 @@ class PredictionLogSettings(Section):
     """Per-deployment override of ``fields``, e.g. ``{"credit_risk": "metadata", "internal": "off"}``."""
     sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
     """Share of requests logged (drawn at random), within ``max_rows_per_s``."""
-    max_rows_per_s: int = Field(default=500, ge=1)
+    max_rows_per_s: int = Field(default=200, ge=1)
     """Most rows each worker process logs per second (a request counts its rows, up to
     ``max_rows_per_request``); requests beyond it are not logged until the next second."""
     path: Path | None = None
@@ -182,10 +182,15 @@ class Settings(BaseSettings):
     artifact_root: str | None = None
     """Where new model artifacts are written when the registry is a database. Default: ``<home>/artifacts``."""
     state_uri: str | None = None
-    """SQLAlchemy URL of modelport's own state (history, deployments, keys): SQLite or PostgreSQL.
-    Default: ``sqlite:///<home>/state.db``."""
+    """SQLAlchemy URL of modelport's own state (history, deployments, keys, rollouts, compiled models):
+    ``sqlite:///PATH`` or ``postgresql://USER:PASSWORD@HOST/DATABASE``. Every table is named ``modelport_*``
+    and migrations keep their revision in ``modelport_alembic_version``, so it may name the same PostgreSQL
+    database as ``registry_uri`` (not the same SQLite file: SQLite has one writer at a time). A database made
+    by an older modelport is upgraded in place on first use. Default: ``sqlite:///<home>/state.db``."""
     actor: str | None = None
-    """Name recorded in history for changes made by this process. Default: the OS user."""
+    """Who changes made from the command line are recorded as, in the model history and the policy
+    revisions. Default: the OS user. (The admin API records the API key's name; the rollout
+    controller ``rollout-controller``.)"""
     sample_rows: int = Field(default=1000, ge=1, le=100_000)
     """Rows of ``--sample`` kept with a registered version for parity checks and warm-up."""
     auth: Literal["auto", "required", "disabled"] = "auto"

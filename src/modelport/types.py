@@ -1,4 +1,11 @@
-"""Value objects shared by every layer: plain frozen dataclasses, no behaviour beyond formatting."""
+"""Value objects shared by every layer: plain frozen dataclasses, no behaviour beyond formatting.
+
+Where a value object lives (one rule): here, when the registry and the state store both speak it
+(``HistoryEntry``: written by the state store, returned by the registry) or when a layer must read it
+without loading either store (``ColumnSpec``, ``ModelVersionRef`` for ``runtime/``); otherwise in the
+package that produces it — the state store's rows in ``modelport.state.records``, policies in
+``modelport.deployments``.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +15,9 @@ from typing import Any, Literal
 
 __all__ = [
     "SAMPLE_FILENAME",
-    "ApiKey",
     "ColumnSpec",
-    "Deployment",
     "HistoryAction",
     "HistoryEntry",
-    "KeyScope",
     "ModelSummary",
     "ModelVersionInfo",
     "ModelVersionRef",
@@ -23,7 +27,6 @@ __all__ = [
 SAMPLE_FILENAME = "modelport_sample.parquet"
 
 HistoryAction = Literal["register", "promote", "rollback", "delete"]
-KeyScope = Literal["predict", "admin"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,42 +127,4 @@ class HistoryEntry:
             "from_version": self.from_version,
             "to_version": self.to_version,
             "reason": self.reason,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Deployment:
-    """A named endpoint that follows one alias of one registered model."""
-
-    name: str
-    model: str
-    alias: str
-    created: datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "model": self.model,
-            "alias": self.alias,
-            "created": self.created.isoformat(),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    """An API key as stored: never the secret, only its name, scope and a short public prefix."""
-
-    name: str
-    scope: KeyScope
-    prefix: str
-    created: datetime
-    revoked: datetime | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "scope": self.scope,
-            "prefix": self.prefix,
-            "created": self.created.isoformat(),
-            "revoked": self.revoked.isoformat() if self.revoked else None,
         }

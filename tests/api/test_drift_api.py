@@ -34,6 +34,7 @@ async def served(tmp_path: Path, drift_model: Built) -> AsyncIterator[tuple[Node
     catalog.point("risk", "production", "1")
     catalog.deploy("risk", "risk")
     settings = make_settings(tmp_path, default_deployment="risk")
+    settings.drift.max_rows_per_s = 1_000_000  # every row counts, however fast the test runs
     node = Node(settings, catalog=catalog)
     app = create_app(settings, node=node)
     transport = httpx.ASGITransport(app=app)

@@ -28,10 +28,10 @@ def command(settings: Settings, worker: int, rounds: int) -> list[str]:
 
 def main() -> None:
     home, registry_uri, state_uri, worker, rounds = sys.argv[1:6]
-    settings = Settings(home=home, registry_uri=registry_uri, state_uri=state_uri, actor=f"worker-{worker}")
+    settings = Settings(home=home, registry_uri=registry_uri, state_uri=state_uri)
     registry = Registry.open(settings)
     for i in range(int(rounds)):
-        registry.promote("credit_risk", 1 + (i + int(worker)) % 2, reason=f"w{worker} r{i}")
+        registry.promote("credit_risk", 1 + (i + int(worker)) % 2, actor=f"worker-{worker}", reason=f"w{worker} r{i}")
     registry.store.close()
 
 

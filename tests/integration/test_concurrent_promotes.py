@@ -41,7 +41,7 @@ def test_racing_promotes_leave_alias_and_history_consistent(
     else:
         settings = Settings(home=tmp_path / "home", registry_uri=postgres.create(), state_uri=postgres.create())
     registry = Registry.open(settings)
-    run_demo(registry, tmp_path / "demo")
+    run_demo(registry, tmp_path / "demo", actor="tester")
 
     _race(settings)
 

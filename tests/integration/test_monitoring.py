@@ -30,6 +30,7 @@ FAST = {
     "MODELPORT_DRIFT__FLUSH_INTERVAL_S": "0.2",
     "MODELPORT_ROLLOUTS__FLUSH_INTERVAL_S": "0.2",
     "MODELPORT_SERVING__POLL_INTERVAL_S": "0.1",
+    "MODELPORT_DRIFT__MAX_ROWS_PER_S": "1000000",  # every row counts, however fast the test runs
 }
 
 

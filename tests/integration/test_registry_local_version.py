@@ -39,12 +39,12 @@ def test_cached_versions_resolve_without_importing_mlflow(demo_home: Path) -> No
 def test_local_version_follows_promotions_and_deletions(demo_home: Path) -> None:
     registry = Registry.open(Settings(home=demo_home))
     assert registry.local_version("credit_risk")[0].version == 1
-    registry.promote("credit_risk", 2)
+    registry.promote("credit_risk", 2, actor="tester")
     ref, folder = registry.local_version("credit_risk@production")
     assert (ref.version, ref.alias) == (2, "production")
     assert (folder / "MLmodel").is_file()
-    registry.rollback("credit_risk")
+    registry.rollback("credit_risk", actor="tester")
     assert registry.local_version("credit_risk")[0].version == 1
-    registry.delete("credit_risk", 2)
+    registry.delete("credit_risk", 2, actor="tester")
     with pytest.raises(VersionNotFound):
         registry.local_version("credit_risk/2")  # still on disk, but deleted: never served from the cache

@@ -15,7 +15,7 @@ def test_promote_rollback_sequence_on_postgres(pg_settings: Settings, tmp_path: 
     assert pg_settings.registry_uri.startswith("postgresql://")
     registry = Registry.open(pg_settings)
     assert registry.store.dialect == "postgresql"
-    run_demo(registry, tmp_path / "demo")
+    run_demo(registry, tmp_path / "demo", actor="tester")
     registry.store.close()
 
     env = {

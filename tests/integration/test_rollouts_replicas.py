@@ -83,14 +83,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory, postgres: PostgresDatabase
     home = tmp_path_factory.mktemp("replicas") / "home"
     settings = Settings(home=home, registry_uri=postgres.create(), state_uri=postgres.create())
     registry = Registry.open(settings)
-    demo = run_demo(registry, home / "demo")  # credit_risk v1 (production), v2
+    demo = run_demo(registry, home / "demo", actor="tester")  # credit_risk v1 (production), v2
     frame = pd.read_csv(demo.data_dir / "credit_to_score.csv")
     threshold = float(frame["income"].quantile(0.8))
     safe = frame[frame["income"] <= threshold].head(200)  # the registration sample warms up without failing
     models = tmp_path_factory.mktemp("candidates")
     failing = registry.register(str(save_pyfunc(models / "failing", FailingModel("income", threshold), safe)),
-                                demo.model, sample=safe).version  # fmt: skip
-    slow = registry.register(str(save_pyfunc(models / "slow", SlowModel(0.1), safe)), demo.model, sample=safe).version
+                                demo.model, actor="tester", sample=safe).version  # fmt: skip
+    slow = registry.register(str(save_pyfunc(models / "slow", SlowModel(0.1), safe)), demo.model, actor="tester",
+                             sample=safe).version  # fmt: skip
     registry.store.create_deployment(DEPLOYMENT, demo.model, "production")
     env = {
         "MODELPORT_REGISTRY_URI": str(settings.registry_uri),

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.postgres
 
 def test_replicas_follow_promote_and_rollback(serve_app: Any, pg_settings: Settings, tmp_path: Path) -> None:
     control = Registry.open(pg_settings)  # the "operator's machine"
-    demo = run_demo(control, tmp_path / "demo")
+    demo = run_demo(control, tmp_path / "demo", actor="tester")
     control.store.create_deployment("credit", demo.model, "production")
     rows = pd.read_csv(demo.data_dir / "credit_to_score.csv").head(3)
     payload = {"features": rows.to_dict(orient="records")}
@@ -41,9 +41,9 @@ def test_replicas_follow_promote_and_rollback(serve_app: Any, pg_settings: Setti
         return out
 
     assert versions() == {"1"}
-    control.promote(demo.model, 2, reason="replicas test")
+    control.promote(demo.model, 2, actor="tester", reason="replicas test")
     eventually(lambda: versions() == {"2"}, "both replicas serve v2")
-    control.rollback(demo.model)
+    control.rollback(demo.model, actor="tester")
     eventually(lambda: versions() == {"1"}, "both replicas are back on v1")
     control.store.close()
 
@@ -72,7 +72,7 @@ def test_notifications_are_followed_without_polling_even_after_the_listener_is_k
     serve_app: Any, pg_settings: Settings, tmp_path: Path
 ) -> None:
     control = Registry.open(pg_settings)
-    demo = run_demo(control, tmp_path / "demo")
+    demo = run_demo(control, tmp_path / "demo", actor="tester")
     control.store.create_deployment("credit", demo.model, "production")
     control.store.close()
     rows = pd.read_csv(demo.data_dir / "credit_to_score.csv").head(3)

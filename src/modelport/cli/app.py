@@ -8,11 +8,12 @@ unreachable. Usage errors exit 2 as in every click program.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
 from modelport import __version__
@@ -25,19 +26,30 @@ __all__ = ["app"]
 
 
 class _ModelportGroup(TyperGroup):
-    """Runs every sub-command; a ModelportError becomes ``error[code]: message`` and its exit code."""
+    """Runs every sub-command; a ModelportError becomes ``error[code]: message`` and its exit code.
 
-    def invoke(self, ctx: ClickContext) -> Any:
+    ``main`` is the entry point of both the console script and typer's test runner, and its
+    signature uses no click types (typer keeps its click private), so the mapping lives here.
+    """
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
         try:
-            return super().invoke(ctx)
+            return super().main(args, prog_name, complete_var, standalone_mode, windows_expand_args, **extra)
         except ModelportError as exc:
             err_console.print(f"error[{exc.code}]: {exc.message}", markup=False)
             for detail in exc.details[:10]:
                 err_console.print(f"  {detail}", markup=False)
-            raise typer.Exit(exc.exit_code) from None
-        finally:
-            if isinstance(ctx.obj, CliState):
-                ctx.obj.close()
+            if not standalone_mode:
+                return exc.exit_code
+            sys.exit(exc.exit_code)
 
 
 app = typer.Typer(
@@ -68,4 +80,6 @@ def root(
     # MLflow announces its own database migrations at INFO when it is imported; a CLI user needs none of that.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     settings = Settings() if home is None else Settings(home=home)
-    ctx.obj = CliState(settings=settings)
+    state = CliState(settings=settings)
+    ctx.obj = state
+    ctx.call_on_close(state.close)  # the stores close when the command ends, however it ends

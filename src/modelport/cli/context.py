@@ -1,7 +1,8 @@
-"""What every command needs: the Settings built once at the entry point, and lazily opened stores."""
+"""What every command needs: the Settings built once at the entry point, who is acting, lazily opened stores."""
 
 from __future__ import annotations
 
+import getpass
 import logging
 from dataclasses import dataclass, field
 
@@ -11,7 +12,17 @@ from modelport.registry import Registry
 from modelport.settings import Settings
 from modelport.state import StateStore
 
-__all__ = ["CliState", "registry_from", "settings_from", "store_from"]
+__all__ = ["CliState", "actor_from", "cli_actor", "registry_from", "settings_from", "store_from"]
+
+
+def cli_actor(settings: Settings) -> str:
+    """Who a change made from the command line is recorded as: ``MODELPORT_ACTOR``, else the OS user."""
+    if settings.actor:
+        return settings.actor
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name (a container without /etc/passwd entry for the uid)
+        return "unknown"
 
 
 @dataclass
@@ -19,6 +30,10 @@ class CliState:
     settings: Settings
     _store: StateStore | None = field(default=None, repr=False)
     _registry: Registry | None = field(default=None, repr=False)
+
+    @property
+    def actor(self) -> str:
+        return cli_actor(self.settings)
 
     @property
     def store(self) -> StateStore:
@@ -47,6 +62,11 @@ def _state(ctx: typer.Context) -> CliState:
 
 def settings_from(ctx: typer.Context) -> Settings:
     return _state(ctx).settings
+
+
+def actor_from(ctx: typer.Context) -> str:
+    """Who every change this command makes is recorded as (decided here, once, for the whole CLI)."""
+    return _state(ctx).actor
 
 
 def store_from(ctx: typer.Context) -> StateStore:

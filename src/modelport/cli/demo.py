@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelport.cli.background import start_background, stop_background
-from modelport.cli.context import registry_from, settings_from, store_from
+from modelport.cli.context import actor_from, registry_from, settings_from, store_from
 from modelport.cli.output import console, print_json
 from modelport.cli.serve import announcement, start_serving
 from modelport.errors import AlreadyExists
@@ -72,7 +72,7 @@ def demo(
     registry = registry_from(ctx)
     status = console.status("Training and registering the demo models…") if not json_output else nullcontext()
     with status:
-        result = run_demo(registry, settings.resolved_home / "demo")
+        result = run_demo(registry, settings.resolved_home / "demo", actor=actor_from(ctx))
     with suppress(AlreadyExists):
         store_from(ctx).create_deployment(result.model, result.model, "production")  # named after the model
     example = _example_row(result)
@@ -83,10 +83,10 @@ def demo(
         "reused": result.reused,
         "deployment": result.model,
         "data_dir": str(result.data_dir),
-        "registry_uri": registry.tracking_uri,
+        "registry_uri": registry.shown_uri,
     }
     if not json_output:
-        _print_registry_part(result, registry.tracking_uri)
+        _print_registry_part(result, registry.shown_uri)
     if no_serve:
         if json_output:
             print_json(summary)

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from modelport.cli.context import registry_from, settings_from, store_from
+from modelport.cli.context import actor_from, registry_from, settings_from, store_from
 from modelport.cli.output import console, err_console, print_json, print_table
 from modelport.cli.pairs import parse_pairs
+from modelport.deployments import PromotionUndone
 from modelport.errors import DeploymentNotFound
 from modelport.registry import DEFAULT_ALIAS, read_sample
 from modelport.registry.sources import PICKLE_SUFFIXES
@@ -50,7 +51,9 @@ def register(
             "register only files you trust",
             markup=False,
         )
-    info = registry_from(ctx).register(source, name, sample=frame, description=description, tags=tags)
+    info = registry_from(ctx).register(
+        source, name, actor=actor_from(ctx), sample=frame, description=description, tags=tags
+    )
     if json_output:
         print_json(info.to_dict())
     else:
@@ -126,7 +129,9 @@ def promote(
     json_output: JsonFlag = False,
 ) -> None:
     """Point an alias (default: production) at VERSION."""
-    _print_move(registry_from(ctx).promote(name, version, alias=alias, reason=reason), json_output)
+    _print_move(
+        registry_from(ctx).promote(name, version, actor=actor_from(ctx), alias=alias, reason=reason), json_output
+    )
 
 
 def rollback(
@@ -144,23 +149,23 @@ def rollback(
 
         undone = rollouts_from(ctx).rollback(name, reason=reason)
         if json_output:
-            print_json(undone)
-        elif undone["undid"] == "promotion":
-            e = undone["entry"]
+            print_json(undone.to_dict())
+        elif isinstance(undone, PromotionUndone):
+            e = undone.entry
             console.print(
-                f"{name}: undid the promotion of {e['model']}@{e['alias']}; back on version {e['to_version']}",
-                markup=False,
+                f"{name}: undid the promotion of {e.model}@{e.alias}; back on version {e.to_version}", markup=False
             )
         else:
-            r, now = undone["revision"], undone["now"]
+            r, now = undone.revision, undone.now
             console.print(
-                f"{name}: undid policy revision {r['id']} ({r['kind']}, by {r['actor']}); now {now['kind']} "
-                f"(revision {now['id']})",
+                f"{name}: undid policy revision {r.id} ({r.kind}, by {r.actor}); now {now.kind} (revision {now.id})",
                 markup=False,
             )
         return
     registry = registry_from(ctx)
-    _print_move(registry.rollback(name, alias=alias or DEFAULT_ALIAS, reason=reason), json_output)
+    _print_move(
+        registry.rollback(name, actor=actor_from(ctx), alias=alias or DEFAULT_ALIAS, reason=reason), json_output
+    )
 
 
 def _is_deployment(ctx: typer.Context, name: str) -> bool:
@@ -200,7 +205,7 @@ def delete(
     json_output: JsonFlag = False,
 ) -> None:
     """Delete a version (refused while an alias points at it, unless --force)."""
-    entry = registry_from(ctx).delete(name, version, force=force, reason=reason)
+    entry = registry_from(ctx).delete(name, version, actor=actor_from(ctx), force=force, reason=reason)
     if json_output:
         print_json(entry.to_dict())
     else:

@@ -6,19 +6,19 @@ one line for people or ``--json`` for pipelines.
 
 from __future__ import annotations
 
-import getpass
 import re
 from typing import Annotated, Any
 
 import typer
-from typer._click import Context as ClickContext
 from typer.core import TyperGroup
 
-from modelport.cli.context import registry_from, settings_from, store_from
+from modelport.cli.context import actor_from, registry_from, store_from
 from modelport.cli.output import console, print_json, print_table
 from modelport.deployments import (
     CanaryThresholds,
+    DecisionEvent,
     KeySource,
+    PolicyEvent,
     Rollouts,
     ab_report,
     deployment_history,
@@ -39,19 +39,16 @@ _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 class _DefaultCommandGroup(TyperGroup):
     """``modelport ab NAME V1 V2`` starts; ``modelport ab report NAME`` reports (a group with a default)."""
 
-    def parse_args(self, ctx: ClickContext, args: list[str]) -> list[str]:
+    # ``ctx`` is typer's click context, whose class typer keeps private (``typer.Context`` is a
+    # subclass of it, too narrow for an override): typed loosely, only handed back to typer.
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args.insert(0, "start")
         return super().parse_args(ctx, args)
 
 
 def rollouts_from(ctx: typer.Context) -> Rollouts:
-    settings = settings_from(ctx)
-    try:
-        actor = settings.actor or getpass.getuser()
-    except (KeyError, OSError):
-        actor = "unknown"
-    return Rollouts(store_from(ctx), registry_from(ctx), actor=actor)
+    return Rollouts(store_from(ctx), registry_from(ctx), actor=actor_from(ctx))
 
 
 def parse_duration(text: str) -> float:
@@ -142,26 +139,24 @@ def ab_report_command(
     """Per-variant requests and outcomes; difference, confidence interval and p-value against variant A."""
     report = ab_report(rollouts_from(ctx), name, mde=mde, alpha=alpha)
     if json_output:
-        print_json(report)
+        print_json(report.to_dict())
         return
     print_table(
-        f"A/B test on {name} (revision {report['revision']}, key {report['key']})",
+        f"A/B test on {name} (revision {report.revision.id}, key {report.key})",
         ["variant", "version", "weight", "requests", "outcomes", "mean"],
-        [
-            (v["name"], v["version"], v["weight"], v["requests"], v["outcomes"], _fmt(v["mean"]))
-            for v in report["variants"]
-        ],
+        [(v.name, v.version, v.weight, v.requests, v.outcomes, _fmt(v.mean)) for v in report.variants],
     )
-    for c in report["comparisons"]:
-        if "note" in c:
-            console.print(f"{c['variant']} vs {c['control']}: {c['note']}")
+    for c in report.comparisons:
+        result = c.result
+        if result is None:
+            console.print(f"{c.variant} vs {c.control}: each variant needs at least two outcomes")
             continue
         line = (
-            f"{c['variant']} vs {c['control']} ({c['test']}): difference {c['difference']:+.4f}, "
-            f"{c['confidence']:.0%} CI [{c['ci'][0]:+.4f}, {c['ci'][1]:+.4f}], p = {c['p_value']:.4g}"
+            f"{c.variant} vs {c.control} ({result.test}): difference {result.difference:+.4f}, "
+            f"{result.confidence:.0%} CI [{result.ci_low:+.4f}, {result.ci_high:+.4f}], p = {result.p_value:.4g}"
         )
-        if "still_needed_per_variant" in c:
-            line += f"; {c['still_needed_per_variant']} more outcomes per variant to detect {mde}"
+        if c.still_needed_per_variant is not None:
+            line += f"; {c.still_needed_per_variant} more outcomes per variant to detect {mde}"
         console.print(line, markup=False)
 
 
@@ -189,18 +184,18 @@ def shadow_start(
 @shadow_app.command("report")
 def shadow_report_command(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
     """Label agreement, probability differences and latency of the primary and the shadow."""
-    report = shadow_report(rollouts_from(ctx), name)
+    summary = shadow_report(rollouts_from(ctx), name)
     if json_output:
-        print_json(report)
+        print_json(summary.to_dict())
         return
+    r = summary.report
     console.print(
-        f"Shadow v{report['shadow_version']} vs v{report['primary_version']} on {name}: {report['requests']} requests, "
-        f"agreement {_fmt(report['agreement'])}, mean |Δp| {_fmt(report['mean_abs_diff'])}, "
-        f"max |Δp| {_fmt(report['max_abs_diff'])}, shadow errors {report['shadow_errors']}",
+        f"Shadow v{r.shadow_version} vs v{r.primary_version} on {name}: {r.requests} requests, "
+        f"agreement {_fmt(r.agreement)}, mean |Δp| {_fmt(r.mean_abs_diff)}, "
+        f"max |Δp| {_fmt(r.max_abs_diff)}, shadow errors {r.shadow_errors}",
         markup=False,
     )
-    for who in ("primary", "shadow"):
-        lat = report[f"{who}_latency"]
+    for who, lat in (("primary", r.primary_latency), ("shadow", r.shadow_latency)):
         console.print(f"  {who} latency: mean {_fmt(lat['mean_ms'])} ms, p99 {_fmt(lat['p99_ms'])} ms", markup=False)
 
 
@@ -228,16 +223,17 @@ def status(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None
     """The policy, live outcomes per version and, for a canary, what the analysis says now."""
     found = rollout_status(rollouts_from(ctx), name)
     if json_output:
-        print_json(found)
+        print_json(found.to_dict())
         return
-    console.print(f"{name}: {found['kind']} — {found['describe']}", markup=False)
-    for version, o in found.get("outcomes", {}).items():
+    console.print(f"{name}: {found.policy.kind} — {found.policy.describe()}", markup=False)
+    for version, stats in sorted(found.outcomes.items()):
+        o = stats.to_json()
         console.print(
             f"  v{version}: {o['requests']} requests, error rate {o['error_rate']:.2%}, p99 {o['p99_ms']} ms",
             markup=False,
         )
-    if "analysis" in found:
-        console.print(f"  analysis: {found['analysis']['action']} — {found['analysis']['reason']}", markup=False)
+    if found.analysis is not None:
+        console.print(f"  analysis: {found.analysis.action} — {found.analysis.reason}", markup=False)
 
 
 @rollout_app.command()
@@ -262,17 +258,21 @@ def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> Non
     """Policy revisions, controller decisions (with their numbers) and alias moves, oldest first."""
     events = deployment_history(rollouts_from(ctx), name)
     if json_output:
-        print_json(events)
+        print_json([e.to_dict() for e in events])
         return
     rows = []
     for e in events:
-        if e["type"] == "policy":
-            what = f"{e['kind']}" + (f" (undoes {e['undoes']})" if e["undoes"] else "")
-            rows.append((e["time"], e["actor"], "policy", what, e["reason"] or ""))
-        elif e["type"] == "decision":
-            rows.append((e["time"], "controller", e["action"], f"revision {e['policy_revision']}", e["reason"]))
+        if isinstance(e, PolicyEvent):
+            r = e.revision
+            what = r.kind + (f" (undoes {r.undoes})" if r.undoes else "")
+            rows.append((r.time.isoformat(), r.actor, "policy", what, r.reason or ""))
+        elif isinstance(e, DecisionEvent):
+            d = e.decision
+            rows.append((d.time.isoformat(), "controller", d.action, f"revision {d.policy_revision}", d.reason))
         else:
-            rows.append((e["time"], e["actor"], e["action"], f"{e['from_version']} → {e['to_version']}", e["reason"]))
+            h = e.entry
+            versions = f"{h.from_version} → {h.to_version}"
+            rows.append((h.time.isoformat(), h.actor, h.action, versions, h.reason or ""))
     print_table(f"History of deployment {name}", ["time", "actor", "event", "what", "reason / numbers"], rows)
 
 

@@ -57,8 +57,8 @@ def _train(data_dir: Path) -> tuple[dict[str, Path], dict[str, float]]:
     return paths, accuracy
 
 
-def run_demo(registry: Registry, data_dir: Path) -> DemoResult:
-    """Make sure the demo model has its two versions and that production points at one of them."""
+def run_demo(registry: Registry, data_dir: Path, *, actor: str) -> DemoResult:
+    """Make sure the demo model has its two versions and that production points at one of them (as ``actor``)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     versions = _existing(registry)
     reused = len(versions) == 2
@@ -72,6 +72,7 @@ def run_demo(registry: Registry, data_dir: Path) -> DemoResult:
             info = registry.register(
                 str(paths[kind]),
                 DEMO_MODEL,
+                actor=actor,
                 sample=sample,
                 description=f"demo {kind.replace('_', ' ')} classifier (accuracy {accuracy[kind]:.3f})",
                 tags={_DEMO_TAG: kind, "accuracy": f"{accuracy[kind]:.4f}"},
@@ -79,7 +80,7 @@ def run_demo(registry: Registry, data_dir: Path) -> DemoResult:
             versions[kind] = info.version
     aliases = {m.name: m.aliases for m in registry.list_models()}[DEMO_MODEL]
     if "production" not in aliases:
-        registry.promote(DEMO_MODEL, versions["logistic"], reason="demo: first production model")
+        registry.promote(DEMO_MODEL, versions["logistic"], actor=actor, reason="demo: first production model")
         aliases["production"] = versions["logistic"]
     return DemoResult(
         model=DEMO_MODEL,

@@ -1,21 +1,22 @@
-"""The rollout side of one server: policy table, outcome flushing and the controller, as background tasks.
+"""The rollout side of one data-plane process: policy table, outcome flushing and the controller.
 
-The serving layer builds one ``RolloutAgent`` in its lifespan, calls ``refresh()`` whenever the
-state revision moves, routes with ``agent.table`` and records with ``agent.recorder``. Blocking
-store calls run in threads so the event loop never waits for the database.
+Whoever builds the data plane (today ``serving/app.py``'s lifespan) makes one ``RolloutAgent``,
+``await``s ``start()`` (first table read, then the flush and controller loops as asyncio tasks),
+installs a new table from ``read()`` whenever the state revision moves, routes with
+``agent.table``, records with ``agent.recorder`` and ``await``s ``stop()`` on shutdown (last flush,
+leases released). Blocking store calls run in threads so the event loop never waits for the
+database. The controller records its changes as ``rollout-controller`` (see ``controller.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import logging
 from collections.abc import Callable
 
 from modelport.deployments.controller import RolloutController
 from modelport.deployments.recorder import OutcomeRecorder
-from modelport.deployments.rollouts import Rollouts
 from modelport.deployments.router import PolicyTable
 from modelport.registry import Registry
 from modelport.settings import RolloutSettings
@@ -38,13 +39,8 @@ class RolloutAgent:
         self.recorder = OutcomeRecorder(store, replica=replica)
         self.controller: RolloutController | None = None
         if settings.controller and registry is not None:
-            try:
-                actor = getpass.getuser()
-            except (KeyError, OSError):
-                actor = "server"
-            rollouts = Rollouts(store, registry, actor=actor)
             self.controller = RolloutController(
-                rollouts, holder=self.recorder.replica, lease_ttl_s=settings.lease_ttl_s
+                store, registry, holder=self.recorder.replica, lease_ttl_s=settings.lease_ttl_s
             )
         self._tasks: list[asyncio.Task[None]] = []
 

@@ -5,6 +5,9 @@ holder renews the lease on each step; if it dies, the lease expires and another 
 on its next step. A step reads the outcomes every replica flushed for the current policy revision
 (so each canary step is judged on its own traffic), applies :func:`analyze_canary`, records the
 decision with its numbers, and advances, promotes or aborts. Time comes from an injectable clock.
+
+Everything the controller changes is recorded as ``rollout-controller`` (``CONTROLLER_ACTOR``): the
+policy revisions it appends and the alias moves of the promotions it makes, decided here once.
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ from modelport.deployments.canary import CanaryPolicy
 from modelport.deployments.codec import policy_from_json
 from modelport.deployments.rollouts import Rollouts
 from modelport.errors import ModelportError, RolloutConflict
-from modelport.state import OutcomeCounts, PolicyRevision
-from modelport.state._time import utcnow
+from modelport.registry import Registry
+from modelport.state import OutcomeCounts, PolicyRevision, StateStore
+from modelport.state.timestamps import utcnow
 
 __all__ = ["CONTROLLER_ACTOR", "RolloutController"]
 
@@ -30,14 +34,15 @@ class RolloutController:
 
     def __init__(
         self,
-        rollouts: Rollouts,
+        store: StateStore,
+        registry: Registry,
         *,
         holder: str,
         lease_ttl_s: float = 10.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self._rollouts = rollouts
-        self._store = rollouts.store
+        self._rollouts = Rollouts(store, registry, actor=CONTROLLER_ACTOR)
+        self._store = store
         self.holder = holder
         self._ttl = lease_ttl_s
         self._clock = clock
@@ -106,17 +111,17 @@ class RolloutController:
                 name,
                 kind=nxt.kind,
                 policy=nxt.to_json(),
-                actor=CONTROLLER_ACTOR,
+                actor=self._rollouts.actor,
                 reason=decision.reason,
                 expect=revision.id,
                 now=now,
             )
         elif decision.action == "promote":
             self._check_current(name, revision)
-            self._rollouts.promote(name, reason=decision.reason, actor=CONTROLLER_ACTOR)
+            self._rollouts.promote(name, reason=decision.reason)
         elif decision.action == "abort":
             self._check_current(name, revision)
-            self._rollouts.abort(name, reason=f"canary aborted: {decision.reason}", actor=CONTROLLER_ACTOR)
+            self._rollouts.abort(name, reason=f"canary aborted: {decision.reason}")
 
     def _check_current(self, name: str, revision: PolicyRevision) -> None:
         current = self._store.policies.current(name)

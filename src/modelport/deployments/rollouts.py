@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
 
 from modelport.deployments.canary import CanaryPolicy, CanaryThresholds
 from modelport.deployments.codec import policy_from_json
 from modelport.deployments.keys import KeySource
 from modelport.deployments.policy import ABPolicy, BlueGreenPolicy, Policy, ShadowPolicy, SinglePolicy, Variant
+from modelport.deployments.undo import PolicyUndone, PromotionUndone, Undone, plan_undo
 from modelport.errors import InvalidRequest, NothingToRollBack, RolloutConflict
 from modelport.registry import Registry
 from modelport.state import PolicyRevision, StateStore
-from modelport.types import Deployment
+from modelport.state.records import Deployment
 
 __all__ = ["CurrentPolicy", "Rollouts"]
 
@@ -31,12 +31,21 @@ def _salt(deployment: str) -> str:
 
 
 class Rollouts:
-    """Start, switch, promote, abort and undo the traffic policies of deployments."""
+    """Start, switch, promote, abort and undo the traffic policies of deployments, as ``actor``.
+
+    ``actor`` is who every change made through this object is recorded as, in the policy revisions
+    and in the model history alike. The entry point decides it (the CLI's user, the admin API key's
+    name, ``rollout-controller``) and hands it in; nothing below derives it.
+    """
 
     def __init__(self, store: StateStore, registry: Registry, *, actor: str) -> None:
         self.store = store
         self.registry = registry
         self.actor = actor
+
+    def acting_as(self, actor: str) -> Rollouts:
+        """The same operations recorded as ``actor`` (the admin API makes one per request)."""
+        return Rollouts(self.store, self.registry, actor=actor)
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -55,16 +64,22 @@ class Rollouts:
     # -- writes --------------------------------------------------------------------------------------
 
     def _append(
-        self, name: str, policy: Policy, expect: PolicyRevision | None, reason: str | None, **kw: Any
+        self,
+        name: str,
+        policy: Policy,
+        expect: PolicyRevision | None,
+        reason: str | None,
+        *,
+        undoes: int | None = None,
     ) -> PolicyRevision:
         return self.store.policies.append(
             name,
             kind=policy.kind,
             policy=policy.to_json(),
-            actor=kw.pop("actor", self.actor),
+            actor=self.actor,
             reason=reason,
             expect=None if expect is None else expect.id,
-            **kw,
+            undoes=undoes,
         )
 
     def _idle(self, name: str, what: str) -> tuple[Deployment, PolicyRevision | None, int]:
@@ -148,7 +163,7 @@ class Rollouts:
             raise RolloutConflict(f"deployment {name!r} is not blue-green (it is {policy.kind}): nothing to switch")
         return self._append(name, policy.switched(), revision, reason)
 
-    def promote(self, name: str, *, reason: str | None = None, actor: str | None = None) -> PolicyRevision:
+    def promote(self, name: str, *, reason: str | None = None) -> PolicyRevision:
         """Finish a canary now: the candidate becomes the alias's version and the policy ``single``."""
         revision, policy = self.current(name)
         if not isinstance(policy, CanaryPolicy):
@@ -159,22 +174,18 @@ class Rollouts:
         # routes as before; the other order let a replica read "single" while the alias was still
         # on the old version and send the candidate's users back to it. `rollback` treats the
         # policy change that follows a canary's promotion as part of it (see ``undo.py``).
-        self.registry.promote(deployment.model, policy.candidate, alias=deployment.alias, reason=why)
-        return self._append(name, SinglePolicy(), revision, why, actor=actor or self.actor)
+        self.registry.promote(deployment.model, policy.candidate, actor=self.actor, alias=deployment.alias, reason=why)
+        return self._append(name, SinglePolicy(), revision, why)
 
-    def abort(self, name: str, *, reason: str | None = None, actor: str | None = None) -> PolicyRevision:
+    def abort(self, name: str, *, reason: str | None = None) -> PolicyRevision:
         """End any rollout at once: all traffic back to the version the alias points at."""
         revision, policy = self.current(name)
         if isinstance(policy, SinglePolicy):
             raise RolloutConflict(f"deployment {name!r} has no rollout to abort")
-        return self._append(
-            name, SinglePolicy(), revision, reason or f"{policy.kind} aborted", actor=actor or self.actor
-        )
+        return self._append(name, SinglePolicy(), revision, reason or f"{policy.kind} aborted")
 
-    def rollback(self, name: str, *, reason: str | None = None) -> dict[str, Any]:
+    def rollback(self, name: str, *, reason: str | None = None) -> Undone:
         """Undo the last change to what the deployment serves; returns what was undone."""
-        from modelport.deployments.undo import plan_undo
-
         deployment = self.deployment(name)
         revisions = self.store.policies.revisions(name)
         history = self.store.history(deployment.model)
@@ -183,13 +194,12 @@ class Rollouts:
         if plan is None:
             raise NothingToRollBack(f"deployment {name!r} has no change to roll back")
         if plan.alias_promotion is not None:
-            entry = self.registry.rollback(deployment.model, alias=deployment.alias, reason=reason)
-            return {"undid": "promotion", "entry": entry.to_dict()}
+            entry = self.registry.rollback(deployment.model, actor=self.actor, alias=deployment.alias, reason=reason)
+            return PromotionUndone(entry)
         assert plan.revision is not None
         assert plan.restore is not None
-        policy = policy_from_json(plan.restore)
-        new = self._append(name, policy, revisions[-1], reason, undoes=plan.revision.id)
-        return {"undid": "policy", "revision": plan.revision.to_dict(), "now": new.to_dict()}
+        new = self._append(name, plan.restore, revisions[-1], reason, undoes=plan.revision.id)
+        return PolicyUndone(revision=plan.revision, now=new)
 
     def _undone_history(self, model: str) -> set[int]:
         with self.store.locked(f"model:{model}") as tx:

@@ -1,62 +1,35 @@
 """The model registry: MLflow holds versions, artifacts and aliases; modelport adds the history.
 
-MLflow keeps no record of alias moves, so every promote, rollback, register and delete is written
-to the state store's append-only history in the same serialized step that changes MLflow
-(``StateStore.locked``), which is what makes racing promotes from many processes consistent.
-Promoting ``production`` or ``staging`` also moves the MLflow stage of that name, so code that
-still loads ``models:/NAME/Production`` keeps getting what modelport promoted.
+This module reads; the writes live next to it, one concern each: ``registration.py`` adds a
+version, ``aliases.py`` moves an alias and records the move, ``connection.py`` owns the MLflow
+client and turns its failures into modelport errors. Every write names its ``actor``: who made the
+change is decided by the entry point (CLI, admin API, rollout controller), never here.
 """
 
 from __future__ import annotations
 
-import getpass
-import logging
 import shutil
 import tempfile
-import warnings
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from modelport.errors import (
-    AliasNotFound,
-    BackendError,
-    ModelNotFound,
-    ModelportError,
-    VersionInUse,
-    VersionNotFound,
-)
+from modelport.errors import AliasNotFound, BackendError, ModelNotFound, VersionInUse, VersionNotFound
+from modelport.registry.aliases import AliasMoves
+from modelport.registry.connection import MlflowConnection, mlflow_errors
 from modelport.registry.names import DEFAULT_ALIAS, normalize_alias, parse_ref, validate_model_name
+from modelport.registry.registration import Registration
 from modelport.registry.rollback import plan_rollback
-from modelport.registry.sources import prepare_source
 from modelport.registry.versions import version_info
 from modelport.settings import Settings
-from modelport.state import StateStore, StateTransaction
-from modelport.types import HistoryAction, HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
+from modelport.state import StateStore
+from modelport.types import HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
+from modelport.urls import mask_urls_in
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["Registry"]
-
-log = logging.getLogger(__name__)
-_EXPERIMENT = "modelport-registrations"
-_STAGES = {"production": "Production", "staging": "Staging"}
-
-
-@contextmanager
-def _mlflow_errors(what: str) -> Iterator[None]:
-    from mlflow.exceptions import MlflowException
-
-    try:
-        yield
-    except ModelportError:
-        raise
-    except MlflowException as exc:
-        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-            raise ModelNotFound(f"{what}: {exc.message}") from exc
-        raise BackendError(f"{what}: {exc.message}") from exc
 
 
 class Registry:
@@ -65,20 +38,15 @@ class Registry:
     def __init__(self, settings: Settings, store: StateStore) -> None:
         self._settings = settings
         self._store = store
-        self._uri = settings.resolved_registry_uri
-        self._mlflow_client: Any = None
+        # Built on first use: importing MLflow and opening its store costs seconds, and a batch run
+        # of a version already on disk needs neither (see ``local_version``).
+        self._mlflow = MlflowConnection(settings.resolved_registry_uri)
+        self._aliases = AliasMoves(self._mlflow)
+        self._registration = Registration(self._mlflow, store, settings.resolved_artifact_root)
 
     @property
     def _client(self) -> Any:
-        # Built on first use: importing MLflow and opening its store costs seconds, and a batch run
-        # of a version already on disk needs neither (see ``local_version``).
-        if self._mlflow_client is None:
-            from mlflow import MlflowClient
-
-            if self._uri.startswith("sqlite:///"):
-                Path(self._uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self._mlflow_client = MlflowClient(tracking_uri=self._uri, registry_uri=self._uri)
-        return self._mlflow_client
+        return self._mlflow.client
 
     @classmethod
     def open(cls, settings: Settings, store: StateStore | None = None) -> Registry:
@@ -89,16 +57,9 @@ class Registry:
         return self._store
 
     @property
-    def tracking_uri(self) -> str:
-        return self._uri
-
-    def _actor(self) -> str:
-        if self._settings.actor:
-            return self._settings.actor
-        try:
-            return getpass.getuser()
-        except (KeyError, OSError):
-            return "unknown"
+    def shown_uri(self) -> str:
+        """Where the registry is, with any password masked: safe to print, log or write as JSON."""
+        return self._mlflow.shown_uri
 
     # -- reads ---------------------------------------------------------------------------------------
 
@@ -120,12 +81,12 @@ class Registry:
         except MlflowException as exc:
             if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
                 raise ModelNotFound(f"no registered model named {name!r} (see `modelport models`)") from exc
-            raise BackendError(f"registry error: {exc.message}") from exc
+            raise BackendError(f"registry error: {mask_urls_in(str(exc.message))}") from exc
 
     def list_models(self) -> list[ModelSummary]:
         models: list[ModelSummary] = []
         token: str | None = None
-        with _mlflow_errors("listing models"):
+        with mlflow_errors("listing models"):
             while True:
                 page = self._client.search_registered_models(max_results=200, page_token=token)
                 for rm in page:
@@ -145,7 +106,7 @@ class Registry:
 
     def versions(self, name: str) -> list[ModelVersionInfo]:
         self._require_model(name)
-        with _mlflow_errors(f"listing versions of {name}"):
+        with mlflow_errors(f"listing versions of {name}"):
             found = self._client.search_model_versions(f"name='{name}'", max_results=10_000)
             # search results carry no aliases; the registered model has them all
             aliases = self._client.get_registered_model(name).aliases or {}
@@ -227,11 +188,12 @@ class Registry:
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(prefix=".download-", dir=target.parent))
         try:
-            with _mlflow_errors(f"downloading {name}/{version}"):
-                downloaded = mlflow.artifacts.download_artifacts(
-                    artifact_uri=self._client.get_model_version_download_uri(name, str(version)),
-                    dst_path=str(scratch),
-                    tracking_uri=self._uri,
+            with mlflow_errors(f"downloading {name}/{version}"):
+                artifact_uri = self._client.get_model_version_download_uri(name, str(version))
+                downloaded = self._mlflow.guarded(
+                    lambda: mlflow.artifacts.download_artifacts(
+                        artifact_uri=artifact_uri, dst_path=str(scratch), tracking_uri=self._mlflow.uri
+                    )
                 )
             try:
                 Path(downloaded).rename(target)  # atomic: readers never see half a model
@@ -249,157 +211,54 @@ class Registry:
         source: str,
         name: str,
         *,
+        actor: str,
         sample: pd.DataFrame | None = None,
         description: str | None = None,
         tags: Mapping[str, str] | None = None,
     ) -> ModelVersionInfo:
-        """Validate ``source`` completely, then add it as the next version of ``name``."""
+        """Validate ``source`` completely, then add it as the next version of ``name``, recorded as ``actor``'s."""
         validate_model_name(name)
         if sample is not None:
             sample = sample.head(self._settings.sample_rows)
-        with tempfile.TemporaryDirectory(prefix="modelport-register-") as tmp:
-            artifact_uri = None
-            if source.startswith("models:/"):
-                ref = self.resolve(source)
-                artifact_uri = self._client.get_model_version_download_uri(ref.name, str(ref.version))
-            prepared = prepare_source(source, sample, Path(tmp), self._uri, artifact_uri=artifact_uri)
-            all_tags = {
-                **(tags or {}),
-                "modelport.flavor": prepared.flavor,
-                "modelport.source": source,
-            }
-            if prepared.predicts_probabilities is not None:
-                all_tags["modelport.predicts_probabilities"] = str(prepared.predicts_probabilities).lower()
-            with self._store.locked(f"model:{name}") as tx:
-                created_model = False
-                run_id: str | None = None
-                try:
-                    with _mlflow_errors(f"registering {name}"):
-                        if not self._client.search_registered_models(f"name='{name}'"):
-                            self._client.create_registered_model(name)
-                            created_model = True
-                        run_id = self._log_artifacts(prepared.path)
-                        mv = self._client.create_model_version(
-                            name,
-                            source=f"{self._client.get_run(run_id).info.artifact_uri}/model",
-                            run_id=run_id,
-                            tags=all_tags,
-                            description=description,
-                        )
-                    version = int(mv.version)
-                    tx.append_history(
-                        model=name,
-                        action="register",
-                        actor=self._actor(),
-                        to_version=version,
-                        reason=description,
-                    )
-                except BaseException:
-                    self._undo_register(name, created_model, run_id)
-                    raise
+        artifact_uri = None
+        if source.startswith("models:/"):
+            ref = self.resolve(source)
+            artifact_uri = self._client.get_model_version_download_uri(ref.name, str(ref.version))
+        version = self._registration.register(
+            source, name, actor=actor, sample=sample, description=description, tags=tags, artifact_uri=artifact_uri
+        )
         return self.describe(name, version)
 
-    def _log_artifacts(self, model_dir: Path) -> str:
-        experiment = self._client.get_experiment_by_name(_EXPERIMENT)
-        if experiment is None:
-            experiment_id = self._client.create_experiment(
-                _EXPERIMENT, artifact_location=self._settings.resolved_artifact_root + "/" + _EXPERIMENT
-            )
-        else:
-            experiment_id = experiment.experiment_id
-        run = self._client.create_run(experiment_id, run_name="register")
-        self._client.log_artifacts(run.info.run_id, str(model_dir), "model")
-        self._client.set_terminated(run.info.run_id)
-        return str(run.info.run_id)
-
-    def _undo_register(self, name: str, created_model: bool, run_id: str | None) -> None:
-        try:
-            if created_model:
-                self._client.delete_registered_model(name)
-            if run_id is not None:
-                self._client.delete_run(run_id)
-        except Exception:  # best effort: the original error is what the user must see
-            log.exception("could not clean up after a failed registration of %s", name)
-
-    def _move_alias(self, name: str, alias: str, version: int) -> None:
-        self._client.set_registered_model_alias(name, alias, str(version))
-        stage = _STAGES.get(alias)
-        if stage is not None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # stages are deprecated in MLflow; we keep them for old URIs
-                # NB: an int, not a str: MLflow's archiving query compares the integer column with the
-                # argument as given, which PostgreSQL refuses for a string.
-                self._client.transition_model_version_stage(
-                    name,
-                    version,
-                    stage,
-                    archive_existing_versions=True,
-                )
-
-    def _current_alias(self, name: str, alias: str) -> int | None:
-        from mlflow.exceptions import MlflowException
-
-        try:
-            return int(self._client.get_model_version_by_alias(name, alias).version)
-        except MlflowException:
-            return None
-
     def promote(
-        self, name: str, version: int, *, alias: str = DEFAULT_ALIAS, reason: str | None = None
+        self, name: str, version: int, *, actor: str, alias: str = DEFAULT_ALIAS, reason: str | None = None
     ) -> HistoryEntry:
-        """Point ``alias`` at ``version`` and record who did it and why."""
+        """Point ``alias`` at ``version`` and record that ``actor`` did it, and why."""
         alias = normalize_alias(alias)
         self._model_version(name, version)
         with self._store.locked(f"model:{name}") as tx:
-            entry = self._move_and_record(tx, name, alias, version, action="promote", reason=reason)
-        return entry
+            return self._aliases.move_and_record(tx, name, alias, version, action="promote", actor=actor, reason=reason)
 
-    def rollback(self, name: str, *, alias: str = DEFAULT_ALIAS, reason: str | None = None) -> HistoryEntry:
+    def rollback(self, name: str, *, actor: str, alias: str = DEFAULT_ALIAS, reason: str | None = None) -> HistoryEntry:
         """Return ``alias`` to where the newest not-yet-undone promotion found it."""
         alias = normalize_alias(alias)
         self._require_model(name)
         with self._store.locked(f"model:{name}") as tx:
             plan = plan_rollback(tx.history(name), tx.undone_ids(name), name, alias)
             self._model_version(name, plan.target_version)
-            entry = self._move_and_record(
-                tx, name, alias, plan.target_version, action="rollback", reason=reason, undoes=plan.undoes.id
-            )
-        return entry
-
-    def _move_and_record(
-        self,
-        tx: StateTransaction,
-        name: str,
-        alias: str,
-        version: int,
-        *,
-        action: HistoryAction,
-        reason: str | None,
-        undoes: int | None = None,
-    ) -> HistoryEntry:
-        """Move the MLflow alias, then record it; if recording fails, put the alias back."""
-        current = self._current_alias(name, alias)
-        with _mlflow_errors(f"moving {name}@{alias} to version {version}"):
-            self._move_alias(name, alias, version)
-        try:
-            tx.set_alias(name, alias, version)
-            entry = tx.append_history(
-                model=name,
-                action=action,
-                actor=self._actor(),
-                alias=alias,
-                from_version=current,
-                to_version=version,
+            return self._aliases.move_and_record(
+                tx,
+                name,
+                alias,
+                plan.target_version,
+                action="rollback",
+                actor=actor,
                 reason=reason,
-                undoes=undoes,
+                undoes=plan.undoes.id,
             )
-            tx.bump_revision()
-        except BaseException:
-            self._restore_alias(name, alias, current)
-            raise
-        return entry
 
-    def delete(self, name: str, version: int, *, force: bool = False, reason: str | None = None) -> HistoryEntry:
+    def delete(
+        self, name: str, version: int, *, actor: str, force: bool = False, reason: str | None = None
+    ) -> HistoryEntry:
         """Delete a version; refuse while an alias points at it unless ``force``."""
         mv = self._model_version(name, version)
         aliases = sorted(mv.aliases or [])
@@ -409,14 +268,14 @@ class Registry:
                 "first or pass --force"
             )
         with self._store.locked(f"model:{name}") as tx:
-            with _mlflow_errors(f"deleting {name}/{version}"):
+            with mlflow_errors(f"deleting {name}/{version}"):
                 self._client.delete_model_version(name, str(version))
             for alias in aliases:
                 tx.set_alias(name, alias, None)
             entry = tx.append_history(
                 model=name,
                 action="delete",
-                actor=self._actor(),
+                actor=actor,
                 alias=",".join(aliases) or None,
                 from_version=version,
                 reason=reason,
@@ -424,12 +283,3 @@ class Registry:
             if aliases:
                 tx.bump_revision()
         return entry
-
-    def _restore_alias(self, name: str, alias: str, version: int | None) -> None:
-        try:
-            if version is None:
-                self._client.delete_registered_model_alias(name, alias)
-            else:
-                self._move_alias(name, alias, version)
-        except Exception:
-            log.exception("could not restore %s@%s after a failed change", name, alias)

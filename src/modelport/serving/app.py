@@ -117,10 +117,9 @@ def create_app(
     app.include_router(drift_router(ctx, node))
     registry = node.registry
     if agent is not None and registry is not None:
-        from modelport.deployments import Rollouts
         from modelport.serving.admin_api import admin_router
 
-        app.include_router(admin_router(ctx, Rollouts(agent.store, registry, actor=settings.actor or "admin-api")))
+        app.include_router(admin_router(ctx, agent.store, registry))
     if serving.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
 

@@ -12,11 +12,12 @@ import hashlib
 import ipaddress
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from modelport.errors import Forbidden, Unauthorized
 
-__all__ = ["Authenticator", "KeyRecord", "Scope", "is_loopback"]
+__all__ = ["Authenticator", "Caller", "KeyRecord", "Scope", "is_loopback"]
 
 Scope = Literal["predict", "admin"]
 
@@ -31,6 +32,14 @@ class KeyRecord(Protocol):
 
     @property
     def scope(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who made an authenticated request: the verified API key's name, recorded as the actor of its changes."""
+
+    name: str
+    scope: str
 
 
 class Authenticator:
@@ -66,6 +75,13 @@ class Authenticator:
         if scope == "admin" and key.scope != "admin":
             raise Forbidden(f"API key {key.name!r} has scope {key.scope!r}; this route needs 'admin'")
         return key
+
+    async def admin(self, headers: Mapping[str, str]) -> Caller:
+        """The caller behind an admin request (its key's name); ``Unauthorized``/``Forbidden`` otherwise."""
+        key = await self.check(headers, "admin")
+        if key is None:  # check() never grants admin without a key; kept explicit rather than asserted
+            raise Unauthorized("this route needs an API key with scope 'admin'")
+        return Caller(name=key.name, scope=key.scope)
 
     async def _lookup(self, token: str) -> KeyRecord | None:
         if self._verify is None:

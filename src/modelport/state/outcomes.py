@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from modelport.state import tables
-from modelport.state._time import utcnow
 from modelport.state.records import ExposureRecord, FeedbackRecord, OutcomeCounts, ShadowRecord
+from modelport.state.timestamps import utcnow
 
 __all__ = ["OutcomeKey", "OutcomeStore", "upsert"]
 

@@ -17,8 +17,8 @@ import sqlalchemy as sa
 
 from modelport.errors import RolloutConflict
 from modelport.state import tables
-from modelport.state._time import aware, utcnow
 from modelport.state.records import DecisionRecord, Lease, PolicyRevision
+from modelport.state.timestamps import aware, utcnow
 
 if TYPE_CHECKING:
     from modelport.state.store import StateStore

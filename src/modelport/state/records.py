@@ -1,20 +1,69 @@
-"""Rows of the rollout tables as frozen values (the state layer knows JSON, not policy classes)."""
+"""The state store's rows as frozen values: deployments, API keys and the rollout tables.
+
+Values only the state store produces live here; values the registry speaks too (``HistoryEntry``)
+live in ``modelport.types`` (the rule is written there). The state layer knows policies as JSON,
+not as policy classes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 __all__ = [
+    "ApiKey",
     "DecisionRecord",
+    "Deployment",
     "ExposureRecord",
     "FeedbackRecord",
+    "KeyScope",
     "Lease",
     "OutcomeCounts",
     "PolicyRevision",
     "ShadowRecord",
 ]
+
+
+KeyScope = Literal["predict", "admin"]
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """A named endpoint that follows one alias of one registered model."""
+
+    name: str
+    model: str
+    alias: str
+    created: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "model": self.model,
+            "alias": self.alias,
+            "created": self.created.isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """An API key as stored: never the secret, only its name, scope and a short public prefix."""
+
+    name: str
+    scope: KeyScope
+    prefix: str
+    created: datetime
+    revoked: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "scope": self.scope,
+            "prefix": self.prefix,
+            "created": self.created.isoformat(),
+            "revoked": self.revoked.isoformat() if self.revoked else None,
+        }
 
 
 @dataclass(frozen=True, slots=True)

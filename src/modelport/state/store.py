@@ -12,20 +12,21 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 
 from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, NotFound
 from modelport.settings import Settings
-from modelport.state import keys, tables
-from modelport.state._time import aware, utcnow
+from modelport.state import api_keys, tables
 from modelport.state.drift import DriftCountStore
+from modelport.state.engine import make_engine, sqlite_path
 from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
 from modelport.state.policies import PolicyStore
-from modelport.types import ApiKey, Deployment, HistoryAction, HistoryEntry, KeyScope
+from modelport.state.records import ApiKey, Deployment, KeyScope
+from modelport.state.timestamps import aware, utcnow
+from modelport.types import HistoryAction, HistoryEntry
 
 if TYPE_CHECKING:
     from modelport.state.listener import RevisionListener
@@ -33,14 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["StateStore", "StateTransaction"]
 
 
-_utcnow = utcnow
-_aware = aware
-
-
 def _history_entry(row: sa.Row[Any]) -> HistoryEntry:
     return HistoryEntry(
         id=row.id,
-        time=_aware(row.time),
+        time=aware(row.time),
         model=row.model,
         action=cast(HistoryAction, row.action),
         actor=row.actor,
@@ -52,7 +49,7 @@ def _history_entry(row: sa.Row[Any]) -> HistoryEntry:
 
 
 def _deployment(row: sa.Row[Any]) -> Deployment:
-    return Deployment(name=row.name, model=row.model, alias=row.alias, created=_aware(row.created))
+    return Deployment(name=row.name, model=row.model, alias=row.alias, created=aware(row.created))
 
 
 def _api_key(row: sa.Row[Any]) -> ApiKey:
@@ -60,32 +57,9 @@ def _api_key(row: sa.Row[Any]) -> ApiKey:
         name=row.name,
         scope=cast(KeyScope, row.scope),
         prefix=row.prefix,
-        created=_aware(row.created),
-        revoked=_aware(row.revoked) if row.revoked else None,
+        created=aware(row.created),
+        revoked=aware(row.revoked) if row.revoked else None,
     )
-
-
-def _make_engine(url: str) -> sa.Engine:
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-            # Take transaction control away from pysqlite so BEGIN IMMEDIATE works (SQLAlchemy docs recipe).
-            dbapi_conn.isolation_level = None
-            dbapi_conn.execute("PRAGMA journal_mode=WAL")
-            dbapi_conn.execute("PRAGMA busy_timeout=30000")
-
-        @sa.event.listens_for(engine, "begin")
-        def _on_begin(conn: sa.Connection) -> None:
-            immediate = conn.get_execution_options().get("sqlite_immediate", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True)
 
 
 class StateTransaction:
@@ -132,7 +106,7 @@ class StateTransaction:
         undoes: int | None = None,
     ) -> HistoryEntry:
         """Append one entry and return it as stored."""
-        time = _utcnow()
+        time = utcnow()
         result = self._conn.execute(
             sa.insert(tables.history)
             .values(
@@ -177,16 +151,27 @@ class StateStore:
 
     @classmethod
     def open(cls, settings: Settings) -> StateStore:
+        """The store ``settings`` name. It may share a PostgreSQL database with the registry, not a SQLite file."""
+        state, registry = sqlite_path(settings.resolved_state_uri), sqlite_path(settings.resolved_registry_uri)
+        if state is not None and state == registry:
+            # NB: SQLite has one writer at a time, and a promote writes to MLflow while it holds the
+            # state store's write lock (that lock is what serializes racing promotes): MLflow would wait
+            # for a lock its own caller holds, then fail with "database is locked".
+            raise BackendError(
+                f"the registry and the state store cannot share the SQLite file {state}: "
+                "give MODELPORT_STATE_URI a file of its own (or put both in one PostgreSQL database)"
+            )
         return cls.from_url(settings.resolved_state_uri)
 
     @classmethod
     def from_url(cls, url: str) -> StateStore:
-        engine = _make_engine(url)
+        """Open (and, when it lags, migrate) the store at ``url``; any failure is a ``BackendError``."""
+        engine = make_engine(url)
         try:
             upgrade_to_head(engine)
-        except sa.exc.OperationalError as exc:
+        except BaseException:
             engine.dispose()
-            raise BackendError(f"cannot open the state store at {engine.url!r}: {exc.orig}") from exc
+            raise
         return cls(engine)
 
     @cached_property
@@ -252,11 +237,11 @@ class StateStore:
 
     def create_deployment(self, name: str, model: str, alias: str) -> Deployment:
         with self.locked(f"deployment:{name}") as tx:
-            conn = tx._conn
+            conn = tx.connection
             t = tables.deployments
             if conn.execute(sa.select(t.c.name).where(t.c.name == name)).first() is not None:
                 raise AlreadyExists(f"deployment {name!r} already exists")
-            created = _utcnow()
+            created = utcnow()
             conn.execute(sa.insert(t).values(name=name, model=model, alias=alias, created=created))
             tx.bump_revision()
         return Deployment(name=name, model=model, alias=alias, created=created)
@@ -277,7 +262,7 @@ class StateStore:
     def delete_deployment(self, name: str) -> None:
         with self.locked(f"deployment:{name}") as tx:
             t = tables.deployments
-            if tx._conn.execute(sa.delete(t).where(t.c.name == name)).rowcount == 0:
+            if tx.connection.execute(sa.delete(t).where(t.c.name == name)).rowcount == 0:
                 raise DeploymentNotFound(f"no deployment named {name!r}")
             tx.bump_revision()
 
@@ -285,18 +270,18 @@ class StateStore:
 
     def create_api_key(self, name: str, scope: KeyScope) -> tuple[ApiKey, str]:
         """Store a new key; the returned token is shown once and never stored."""
-        token = keys.new_token()
-        key = ApiKey(name=name, scope=scope, prefix=token[: keys.PREFIX_LEN], created=_utcnow())
+        token = api_keys.new_token()
+        key = ApiKey(name=name, scope=scope, prefix=token[: api_keys.PREFIX_LEN], created=utcnow())
         t = tables.api_keys
         with self.locked(f"key:{name}") as tx:
-            if tx._conn.execute(sa.select(t.c.name).where(t.c.name == name)).first() is not None:
+            if tx.connection.execute(sa.select(t.c.name).where(t.c.name == name)).first() is not None:
                 raise AlreadyExists(f"an API key named {name!r} already exists")
-            tx._conn.execute(
+            tx.connection.execute(
                 sa.insert(t).values(
                     name=name,
                     scope=scope,
                     prefix=key.prefix,
-                    key_hash=keys.hash_token(token),
+                    key_hash=api_keys.hash_token(token),
                     created=key.created,
                 )
             )
@@ -310,20 +295,21 @@ class StateStore:
     def revoke_api_key(self, name: str) -> ApiKey:
         t = tables.api_keys
         with self.locked(f"key:{name}") as tx:
-            row = tx._conn.execute(sa.select(t).where(t.c.name == name)).first()
+            row = tx.connection.execute(sa.select(t).where(t.c.name == name)).first()
             if row is None:
                 raise NotFound(f"no API key named {name!r}")
             if row.revoked is None:
-                tx._conn.execute(sa.update(t).where(t.c.name == name).values(revoked=_utcnow()))
-            row = tx._conn.execute(sa.select(t).where(t.c.name == name)).one()
+                tx.connection.execute(sa.update(t).where(t.c.name == name).values(revoked=utcnow()))
+            row = tx.connection.execute(sa.select(t).where(t.c.name == name)).one()
         return _api_key(row)
 
     def verify_api_key(self, token: str) -> ApiKey | None:
         """The live key this token belongs to, or None. Hashes are compared in constant time."""
         t = tables.api_keys
         with self._engine.connect() as conn:
-            rows = conn.execute(sa.select(t).where(t.c.prefix == token[: keys.PREFIX_LEN], t.c.revoked.is_(None))).all()
+            prefix = token[: api_keys.PREFIX_LEN]
+            rows = conn.execute(sa.select(t).where(t.c.prefix == prefix, t.c.revoked.is_(None))).all()
         for row in rows:
-            if keys.token_matches(token, row.key_hash):
+            if api_keys.token_matches(token, row.key_hash):
                 return _api_key(row)
         return None

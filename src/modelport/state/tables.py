@@ -2,6 +2,10 @@
 
 The schema itself is created and changed only by the migrations in ``migrations/versions``;
 these definitions must match the head revision (a test checks that they do).
+
+Every name modelport creates starts with ``modelport_`` (tables, indexes, and the Alembic version
+table ``modelport_alembic_version``), so the state store may live in the same database as the MLflow
+registry: MLflow's tables and its ``alembic_version`` are never touched.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ import sqlalchemy as sa
 metadata = sa.MetaData()
 
 history = sa.Table(
-    "history",
+    "modelport_history",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("model", sa.String(256), nullable=False, index=True),
+    sa.Column("model", sa.String(256), nullable=False),
     sa.Column("action", sa.String(32), nullable=False),
     sa.Column("actor", sa.String(256), nullable=False),
     sa.Column("alias", sa.String(256), nullable=True),
@@ -23,10 +27,11 @@ history = sa.Table(
     sa.Column("to_version", sa.Integer, nullable=True),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("undoes", sa.Integer, nullable=True),
+    sa.Index("ix_modelport_history_model", "model"),
 )
 
 aliases = sa.Table(
-    "aliases",
+    "modelport_aliases",
     metadata,
     sa.Column("model", sa.String(256), primary_key=True),
     sa.Column("alias", sa.String(256), primary_key=True),
@@ -34,7 +39,7 @@ aliases = sa.Table(
 )
 
 deployments = sa.Table(
-    "deployments",
+    "modelport_deployments",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("model", sa.String(256), nullable=False),
@@ -43,7 +48,7 @@ deployments = sa.Table(
 )
 
 api_keys = sa.Table(
-    "api_keys",
+    "modelport_api_keys",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("scope", sa.String(16), nullable=False),
@@ -55,7 +60,7 @@ api_keys = sa.Table(
 
 # One row (id=1): bumped by every change data planes must follow (alias moves, deployments).
 revision = sa.Table(
-    "revision",
+    "modelport_revision",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("value", sa.BigInteger, nullable=False),
@@ -64,10 +69,10 @@ revision = sa.Table(
 # On PostgreSQL every bump also notifies this channel (modelport.state.listener).
 REVISION_CHANNEL = "modelport_revision"
 
-# -- rollouts (migration 0002): see modelport.state.rollouts for how each is written --
+# -- rollouts (migration 0002): see modelport.state.policies and .outcomes for how each is written --
 
 policy_revisions = sa.Table(
-    "policy_revisions",
+    "modelport_policy_revisions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("deployment", sa.String(128), nullable=False),
@@ -77,10 +82,11 @@ policy_revisions = sa.Table(
     sa.Column("policy", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=True),
     sa.Column("undoes", sa.Integer, nullable=True),
+    sa.Index("ix_modelport_policy_revisions_deployment", "deployment"),
 )
 
 rollout_decisions = sa.Table(
-    "rollout_decisions",
+    "modelport_rollout_decisions",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("deployment", sa.String(128), nullable=False),
@@ -89,10 +95,11 @@ rollout_decisions = sa.Table(
     sa.Column("action", sa.String(16), nullable=False),
     sa.Column("reason", sa.Text, nullable=False),
     sa.Column("numbers", sa.Text, nullable=False),
+    sa.Index("ix_modelport_rollout_decisions_deployment", "deployment"),
 )
 
 controller_leases = sa.Table(
-    "controller_leases",
+    "modelport_controller_leases",
     metadata,
     sa.Column("name", sa.String(128), primary_key=True),
     sa.Column("holder", sa.String(128), nullable=False),
@@ -100,7 +107,7 @@ controller_leases = sa.Table(
 )
 
 outcome_counters = sa.Table(
-    "outcome_counters",
+    "modelport_outcome_counters",
     metadata,
     sa.Column("deployment", sa.String(128), primary_key=True),
     sa.Column("policy_revision", sa.Integer, primary_key=True),
@@ -115,7 +122,7 @@ outcome_counters = sa.Table(
 )
 
 exposures = sa.Table(
-    "exposures",
+    "modelport_exposures",
     metadata,
     sa.Column("request_id", sa.String(128), primary_key=True),
     sa.Column("deployment", sa.String(128), nullable=False),
@@ -127,7 +134,7 @@ exposures = sa.Table(
 )
 
 feedback = sa.Table(
-    "feedback",
+    "modelport_feedback",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("deployment", sa.String(128), nullable=False),
@@ -138,10 +145,12 @@ feedback = sa.Table(
     sa.Column("key", sa.String(256), nullable=True),
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_modelport_feedback_deployment", "deployment", "policy_revision"),
+    sa.Index("ix_modelport_feedback_request_id", "request_id"),  # the prediction log's join (0004)
 )
 
 shadow_comparisons = sa.Table(
-    "shadow_comparisons",
+    "modelport_shadow_comparisons",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("deployment", sa.String(128), nullable=False),
@@ -156,6 +165,20 @@ shadow_comparisons = sa.Table(
     sa.Column("shadow_ms", sa.Float, nullable=True),
     sa.Column("shadow_error", sa.Text, nullable=True),
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_modelport_shadow_comparisons_deployment", "deployment", "policy_revision"),
+)
+
+# -- compiled models (migration 0003): one row per (content, converters) key, shared by every replica --
+
+compiled = sa.Table(
+    "modelport_compiled",
+    metadata,
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("model", sa.String(256), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("verdict", sa.Text, nullable=False),  # JSON
+    sa.Column("payload", sa.LargeBinary, nullable=True),  # the ONNX bytes; NULL when the verdict is "not ONNX"
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 # Feature drift: each replica's cumulative bin counts of one time bucket (epoch seconds), JSON per feature.

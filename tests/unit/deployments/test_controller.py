@@ -24,7 +24,7 @@ def _traffic(
 
 
 def _controller(rollouts: Rollouts, clock: Clock, holder: str = "replica-a") -> RolloutController:
-    return RolloutController(rollouts, holder=holder, lease_ttl_s=10, clock=clock)
+    return RolloutController(rollouts.store, rollouts.registry, holder=holder, lease_ttl_s=10, clock=clock)
 
 
 def test_a_healthy_canary_advances_step_by_step_and_is_promoted_through_the_registry(

@@ -133,3 +133,23 @@ def test_too_few_rows_judge_nothing() -> None:
     assert body["window"]["rows"] == 20
     assert body["features"][0]["name"] == "income"
     assert body["features"][0]["bins"][-1]["label"] == "missing"
+
+
+def test_counting_many_requests_at_once_equals_counting_them_merged() -> None:
+    rng = np.random.default_rng(5)
+    numeric = InputSchema((ColumnSpec("x", "double", True), ColumnSpec("k", "long", True)))
+    parts = [numeric.from_columns({"x": rng.normal(size=3), "k": rng.integers(0, 5, 3)}) for _ in range(7)]
+    reference = ReferenceBins.from_features(
+        numeric.from_columns({"x": rng.normal(size=300), "k": rng.integers(0, 5, 300)})
+    )
+    rows, counts = reference.count_all(parts)
+    merged = reference.count(Features.concat(parts))
+    assert rows == 21
+    assert {k: v.tolist() for k, v in counts.items()} == {k: v.tolist() for k, v in merged.items()}
+
+    mixed = [_frame(rng, 4) for _ in range(5)]
+    mixed_reference = ReferenceBins.from_features(_frame(rng, 300))
+    rows, counts = mixed_reference.count_all(mixed)
+    assert rows == 20
+    assert counts["city"].sum() == 20
+    assert counts["member"].tolist() == mixed_reference.count(Features.concat(mixed))["member"].tolist()

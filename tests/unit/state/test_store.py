@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -10,20 +8,32 @@ from modelport.state import StateStore
 from modelport.state import tables as state_tables
 
 
-def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore) -> None:
-    engine = store._engine  # the schema itself is what is under test here
+def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore, database: sa.Engine) -> None:
+    engine = database
     inspector = sa.inspect(engine)
+    assert set(inspector.get_table_names()) == set(state_tables.metadata.tables) | {"modelport_alembic_version"}
     for table in state_tables.metadata.sorted_tables:
         reflected = {c["name"] for c in inspector.get_columns(table.name)}
         assert reflected == {c.name for c in table.columns}, table.name
+        reflected_indexes = [i for i in inspector.get_indexes(table.name) if not i.get("duplicates_constraint")]
+        indexes = {(i["name"], tuple(i["column_names"])) for i in reflected_indexes}
+        assert indexes == {(i.name, tuple(c.name for c in i.columns)) for i in table.indexes}, table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar_one() == "0004"
+        assert conn.execute(sa.text("select version_num from modelport_alembic_version")).scalar_one() == "0004"
+        if engine.dialect.name == "postgresql":  # constraints and sequences are named after the table too
+            names = conn.execute(
+                sa.text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = 'public'"
+                )
+            ).scalars()
+            assert [name for name in names if not name.startswith(("modelport_", "ix_modelport_"))] == []
 
 
-def test_opening_twice_is_a_no_op_and_keeps_data(store: StateStore, tmp_path: Path) -> None:
+def test_opening_twice_is_a_no_op_and_keeps_data(store: StateStore, state_url: str) -> None:
     with store.locked("model:m") as tx:
         tx.append_history(model="m", action="register", actor="me", to_version=1)
-    again = StateStore.from_url(str(store._engine.url.render_as_string(hide_password=False)))
+    again = StateStore.from_url(state_url)
     assert [e.to_version for e in again.history("m")] == [1]
     again.close()
 
@@ -58,12 +68,12 @@ def test_a_failed_locked_block_writes_nothing(store: StateStore) -> None:
     assert store.history("m") == []
 
 
-def test_api_keys_are_stored_hashed_and_revocable(store: StateStore) -> None:
+def test_api_keys_are_stored_hashed_and_revocable(store: StateStore, database: sa.Engine) -> None:
     key, token = store.create_api_key("ci", "admin")
     assert token.startswith("mp_")
     assert len(token) > 40
     assert key.prefix == token[:11]
-    with store._engine.connect() as conn:
+    with database.connect() as conn:
         stored = conn.execute(sa.select(state_tables.api_keys)).one()
     assert token not in tuple(str(v) for v in stored)
     verified = store.verify_api_key(token)

@@ -28,12 +28,12 @@ from modelport.inference.drift.bins import ReferenceBins
 from modelport.inference.drift.counts import BucketCounts, CountKey, DriftCounts
 from modelport.inference.drift.reference import no_reference, reference_bins
 from modelport.inference.drift.report import DriftReport, DriftWindow, build_report
-from modelport.runtime import Features
 
 if TYPE_CHECKING:
     from modelport.inference.metrics import ServingMetrics
     from modelport.inference.pool import ServedVersion
     from modelport.inference.prediction import Prediction
+    from modelport.runtime import Features
     from modelport.settings import DriftSettings
 
 __all__ = ["DriftMonitor", "read_report"]
@@ -169,14 +169,14 @@ class DriftMonitor:
         reference = self.reference(served)
         if reference is None:
             return
-        features = Features.concat(parts)
+        rows, counted = reference.count_all(parts)
         key = (deployment, served.version, bucket)
         totals = self._totals.get(key)
         if totals is None:
             totals = self._totals[key] = _Totals(reference)
-        for name, counted in reference.count(features).items():
-            totals.bins[name] += counted
-        totals.rows += features.n_rows
+        for name, values in counted.items():
+            totals.bins[name] += values
+        totals.rows += rows
         self._dirty.add(key)
         self._models[(deployment, served.version)] = (served.model_name, time.monotonic())
 

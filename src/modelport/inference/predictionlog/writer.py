@@ -60,6 +60,8 @@ class PredictionLog:
         self._rate = settings.sample_rate
         self._random = random.random
         self._budget = RowBudget(settings.max_rows_per_s)
+        self._overrides, self._default_fields = dict(settings.deployments), settings.fields
+        self._max_rows = settings.max_rows_per_request
         self._writer = uuid.uuid4().hex[:12]
         self._files = 0
         self._thread: threading.Thread | None = None
@@ -68,7 +70,7 @@ class PredictionLog:
 
     def fields_for(self, deployment: str) -> LogFields:
         """What is logged of ``deployment``'s requests (its override, else the default)."""
-        return self.settings.deployments.get(deployment, self.settings.fields)
+        return self._overrides.get(deployment, self._default_fields)
 
     # -- the hot path ---------------------------------------------------------------------------
     def observe(self, prediction: Prediction, latency_s: float) -> None:
@@ -78,7 +80,7 @@ class PredictionLog:
         fields = self.fields_for(prediction.deployment)
         if fields == "off":
             return
-        rows = min(prediction.result.n_rows, self.settings.max_rows_per_request)
+        rows = min(prediction.result.n_rows, self._max_rows)
         if self._budget.take(rows) < rows:
             return  # this second's budget is spent: not logged, not an error
         if len(self._queue) >= self._limit:
@@ -103,13 +105,23 @@ class PredictionLog:
             self._stopping.set()
             thread.join()
 
+    def flush(self) -> None:
+        """Write what is queued now, in the calling thread (blocking; the writer thread does this by itself)."""
+        batch = [self._queue.popleft() for _ in range(len(self._queue))]
+        if batch:
+            self._write(batch)
+
     def _run(self) -> None:
         last_prune = 0.0
         while True:
             stopping = self._stopping.wait(self.settings.flush_interval_s)
             batch = [self._queue.popleft() for _ in range(len(self._queue))]
             if batch:
-                self._write(batch)
+                try:
+                    self._write(batch)
+                except Exception:  # the writer must outlive any one batch
+                    log.exception("could not log %d prediction(s)", len(batch))
+                    self.dropped += len(batch)
             if time.monotonic() - last_prune >= _PRUNE_EVERY_S:
                 last_prune = time.monotonic()
                 try:

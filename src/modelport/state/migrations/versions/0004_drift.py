@@ -1,4 +1,4 @@
-"""Feature drift: every replica's bin counts per deployment, version and time bucket.
+"""Feature drift: every replica's bin counts per deployment, version and time bucket; feedback by request id.
 
 Revision ID: 0004
 Revises: 0003
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -28,8 +28,11 @@ def upgrade() -> None:
     )
     # Pruning deletes by bucket alone, across deployments.
     op.create_index("ix_modelport_drift_counts_bucket", "modelport_drift_counts", ["bucket"])
+    # ``modelport log --feedback`` joins the prediction log with feedback on the request id.
+    op.create_index("ix_modelport_feedback_request_id", "modelport_feedback", ["request_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_modelport_feedback_request_id", table_name="modelport_feedback")
     op.drop_index("ix_modelport_drift_counts_bucket", table_name="modelport_drift_counts")
     op.drop_table("modelport_drift_counts")

@@ -1,4 +1,5 @@
-"""API key secrets: generation and hashing.
+"""API key secrets: generation and hashing (not to be confused with ``deployments/keys.py``,
+the request keys that sticky routing hashes).
 
 Tokens carry 256 bits of randomness, so a single SHA-256 is enough to make a stolen table useless
 (no dictionary to attack) while keeping verification in microseconds on the request path.

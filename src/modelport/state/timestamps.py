@@ -1,4 +1,8 @@
-"""UTC timestamps as every state table stores them."""
+"""UTC timestamps as every state table stores them, and the clock to compare with them.
+
+The rollout controller and the reports measure time against stored timestamps, so they use
+``utcnow`` from here rather than a clock of their own.
+"""
 
 from __future__ import annotations
 
