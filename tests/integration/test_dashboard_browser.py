@@ -197,6 +197,9 @@ def test_a_canarys_steps_appear_as_the_controller_takes_them(page: Watched, dash
     assert traffic.failures == []
     expect(p.locator("#summary .kind")).to_have_text("single", timeout=LIVE_S)
     expect(p.locator("#summary .alias-version")).to_have_text("v2")
+    promoted = p.locator("#timeline li.event-alias")
+    expect(promoted).to_contain_text("production: promote v1 → v2")
+    expect(promoted).to_contain_text("by rollout-controller")
     assert p.evaluate("window.__sameDocument") is True
 
 

@@ -31,7 +31,6 @@ from modelport.ui import Pages, TrafficSampler, Views, read_outcomes, static_fil
 
 if TYPE_CHECKING:
     from modelport.inference import Node
-    from modelport.registry import Registry
     from modelport.serving.auth import KeyRecord, Scope
     from modelport.serving.context import ServingContext
 
@@ -193,12 +192,11 @@ def ui_router(ctx: ServingContext, node: Node) -> APIRouter:
             form = await read_form(request)  # the CSRF check comes before anything else
             key = await check(request, "admin", typed=form.get("key") or None)
             _action(action)
-            if views is None or registry is None or store is None:
+            if views is None:
                 raise NotFound("the dashboard needs the state store and the registry")
             actor = key.name if key is not None else "ui"
-            rollouts = Rollouts(store, _registry_as(node, actor), actor=actor)
             reason = form.get("reason") or None
-            await asyncio.to_thread(_perform, rollouts, name, action, reason)
+            await asyncio.to_thread(_perform, views.rollouts.acting_as(actor), name, action, reason)
         except ModelportError as exc:
             return error(request, exc)
         log.info("dashboard: %s of %s by %s", action, name, actor)
@@ -229,12 +227,3 @@ def _perform(rollouts: Rollouts, name: str, action: str, reason: str | None) -> 
         "switch": lambda: rollouts.switch(name, reason=reason),
     }
     operations[action]()
-
-
-def _registry_as(node: Node, actor: str) -> Registry:
-    # The registry writes its own actor into the model history (alias moves of promote/rollback):
-    # a registry over the same store whose settings name the key that asked.
-    from modelport.registry import Registry
-
-    assert node.store is not None
-    return Registry(node.settings.model_copy(update={"actor": actor}), node.store)

@@ -6,6 +6,7 @@ serves them). Blocking reads (the state store, the MLflow registry): call these 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,9 +26,10 @@ from modelport.inference.describe import pool_status
 from modelport.ui.traffic import TrafficSampler, VersionTraffic
 
 if TYPE_CHECKING:
+    from modelport.deployments import Decision
     from modelport.inference import DataPlane
-    from modelport.state import PolicyRevision
-    from modelport.types import Deployment, HistoryEntry, ModelVersionInfo
+    from modelport.state import Deployment, PolicyRevision
+    from modelport.types import HistoryEntry, ModelVersionInfo
 
 __all__ = ["DeploymentPage", "DeploymentRow", "ModelPage", "Share", "Views"]
 
@@ -64,10 +66,13 @@ class DeploymentRow:
 class DeploymentPage:
     row: DeploymentRow
     timeline: list[dict[str, Any]]
-    """Newest first: policy revisions, controller decisions (with their numbers), alias moves."""
-    analysis: dict[str, Any] | None
+    """Newest first: policy revisions, controller decisions (with their numbers), alias moves,
+    each in its ``--json`` shape (``deployment history --json``)."""
+    analysis: Decision | None
     ab: dict[str, Any] | None
+    """``ab report --json`` of the newest A/B test, if there ever was one."""
     shadow: dict[str, Any] | None
+    """``shadow report --json`` of the newest shadow rollout, if there ever was one."""
     actions: tuple[str, ...]
     """The operations that make sense now (the admin API refuses the others anyway)."""
 
@@ -132,13 +137,13 @@ class Views:
         """The deployment page; a part left out (``timeline``, ``reports``) is empty and costs no query."""
         deployment = self.rollouts.deployment(name)
         row = self._row(deployment, self.store.policies.current(name))
-        status = rollout_status(self.rollouts, name)
+        events = deployment_history(self.rollouts, name) if timeline else []
         return DeploymentPage(
             row=row,
-            timeline=list(reversed(deployment_history(self.rollouts, name))) if timeline else [],
-            analysis=status.get("analysis"),
-            ab=_or_none(lambda: ab_report(self.rollouts, name)) if reports else None,
-            shadow=_or_none(lambda: shadow_report(self.rollouts, name)) if reports else None,
+            timeline=[e.to_dict() for e in reversed(events)],
+            analysis=rollout_status(self.rollouts, name).analysis,
+            ab=_or_none(lambda: ab_report(self.rollouts, name).to_dict()) if reports else None,
+            shadow=_or_none(lambda: shadow_report(self.rollouts, name).to_dict()) if reports else None,
             actions=_actions(row.kind),
         )
 
@@ -180,12 +185,11 @@ def _num(value: float | None) -> float | None:
     return round(min(value, 1e4), 6)
 
 
-def _or_none(read: Any) -> dict[str, Any] | None:
+def _or_none(read: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
     try:
-        result: dict[str, Any] = read()
+        return read()
     except NotFound:
         return None
-    return result
 
 
 def _actions(kind: str) -> tuple[str, ...]:
