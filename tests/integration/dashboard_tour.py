@@ -72,7 +72,7 @@ def main(out: Path) -> None:
         drift=DriftSettings(flush_interval_s=0.5, min_rows=50),
     )
     registry = Registry.open(settings)
-    run_demo(registry, home / "demo")
+    run_demo(registry, home / "demo", actor="alice")
     store = registry.store
     store.create_deployment("credit", "credit_risk", "production")
     store.create_deployment("credit_ab", "credit_risk", "production")
