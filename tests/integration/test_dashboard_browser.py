@@ -1,6 +1,6 @@
 """The dashboard in a real browser: Debian's Chromium driven by Playwright against a live server.
 
-One browser per session; each test gets a fresh context and page that record every request the
+One browser for the module; each test gets a fresh context and page that record every request the
 page makes and every JavaScript error, and fail if a request left the server's host or a script
 failed. The screenshots of docs/monitoring.md come from ``python -m tests.integration.dashboard_tour``.
 """
@@ -28,13 +28,15 @@ CHROMIUM = Path("/usr/bin/chromium")
 LIVE_S = 30_000  # ms a live update may take to show (a deadline, not a timing assertion)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is running it holds an asyncio loop on
+# the main thread, and every later test calling asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():  # a missing browser is a failure, never a skip: `make test` installs it
         pytest.fail(f"the browser tests need Debian's Chromium at {CHROMIUM}: apt-get install chromium")
