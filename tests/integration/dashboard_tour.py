@@ -65,7 +65,11 @@ def _shot(page: Page, out: Path, name: str) -> None:
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    home = Path(tempfile.mkdtemp(prefix="modelport-tour-")) / "home"
+    with tempfile.TemporaryDirectory(prefix="modelport-tour-") as tmp:
+        tour(Path(tmp) / "home", out)
+
+
+def tour(home: Path, out: Path) -> None:
     settings = Settings(
         home=home,
         rollouts=RolloutSettings(flush_interval_s=0.5, controller_interval_s=0.5),
