@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev demo demo-stop test lint format bench clean
+.PHONY: install install-dev demo demo-stop test chromium lint format bench clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,9 +27,14 @@ demo: install
 demo-stop: install
 	$(VENV)/bin/modelport demo --stop
 
-## make test: the whole suite (needs the machine's PostgreSQL and Redis)
-test: install-dev
+## make test: the whole suite (needs the machine's PostgreSQL and Redis, and Debian's Chromium for the
+## dashboard's browser tests: Playwright drives /usr/bin/chromium, never a browser it downloads)
+test: install-dev chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium) || \
+	  (echo "the browser tests need Chromium: apt-get install chromium" >&2; exit 1)
 
 lint: install-dev
 	$(VENV)/bin/ruff check src tests benchmarks

@@ -1,11 +1,17 @@
 """modelport serve vs ``mlflow models serve`` on the demo gradient-boosting model, same machine, same wrk.
 
     python -m benchmarks.serving_bench [--duration 10] [--workers 2] [--output results.md]
+    python -m benchmarks.serving_bench --monitoring compare [--rounds 5]
 
 Trains and registers the demo models in a temporary home, promotes the gradient-boosting version,
 deploys it, then measures with ``wrk`` (``apt-get install wrk``): single-row and 100-row requests at
 1, 8 and 64 connections against modelport's ``/invocations`` (and ``/predict``) and MLflow's
 ``/invocations`` with the same ``dataframe_split`` body. Also times the bare model call in-process.
+
+``--monitoring compare`` measures the cost of feature drift and the prediction log instead: two
+modelport servers of the same home, one with both off and one with both on (their default settings),
+measured back to back ``--rounds`` times per cell; medians are reported, and the median ratio of the
+pairs. It also times each part of the monitoring work in-process.
 """
 
 from __future__ import annotations
@@ -41,6 +47,8 @@ class Run:
     p50_ms: float
     p99_ms: float
     errors: int
+    cpu_us: float = float("nan")
+    """CPU time the server's processes spent per request answered (``--monitoring compare`` only)."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -48,48 +56,65 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
     parser.add_argument("--workers", type=int, default=2, help="modelport worker processes")
     parser.add_argument("--output", type=Path, help="also write the markdown tables here")
+    parser.add_argument(
+        "--monitoring",
+        choices=("on", "off", "compare"),
+        default="on",
+        help="drift + prediction log on (the default settings), off, or both servers compared",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per cell with --monitoring compare")
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: sudo apt-get install wrk  (Debian/Ubuntu)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="modelport-bench-") as tmp:
-        report = _bench(Path(tmp), args.duration, args.workers)
+        if args.monitoring == "compare":
+            from benchmarks.monitoring_compare import compare_monitoring
+
+            report = compare_monitoring(Path(tmp), args.duration, args.workers, args.rounds)
+        else:
+            report = _bench(Path(tmp), args.duration, args.workers, monitoring=args.monitoring == "on")
     print(report)
     if args.output:
         args.output.write_text(report)
     return 0
 
 
-def _bench(tmp: Path, duration: int, workers: int) -> str:
+MONITORING_OFF = {"MODELPORT_DRIFT__ENABLED": "false", "MODELPORT_PREDICTION_LOG__FIELDS": "off"}
+MONITORING_ON = {"MODELPORT_DRIFT__ENABLED": "true", "MODELPORT_PREDICTION_LOG__FIELDS": "full"}  # defaults
+
+
+def _bench(tmp: Path, duration: int, workers: int, *, monitoring: bool = True) -> str:
     env = os.environ | {"PYTHONPATH": str(ROOT / "src"), "MODELPORT_HOME": str(tmp / "home")}
-    model_dir, frame = _prepare(tmp, env)
+    env |= MONITORING_ON if monitoring else MONITORING_OFF
+    model_dir, frame = prepare_demo(tmp, env)
     bodies = {n: json.dumps({"dataframe_split": frame.head(n).to_dict(orient="split")}) for n in ROWS}
     seed_bodies = {n: json.dumps({"features": frame.head(n).to_dict(orient="records")}) for n in ROWS}
     runs: list[Run] = []
     serve = [sys.executable, "-m", "modelport", "serve", "--port", "0", "--workers", str(workers)]
-    modelport = _start(serve, env, tmp / "modelport.log")
+    modelport = start_process(serve, env, tmp / "modelport.log")
     try:
-        url = _url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
-        _wait(url + "/readyz")
+        url = url_from(modelport, tmp / "modelport.log", r"serving on (http://\S+)")
+        wait_ok(url + "/readyz")
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
-                runs.append(_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("modelport", url, "/predict", seed_bodies[n], n, c, duration, tmp))
     finally:
-        _stop(modelport)
+        stop_process(modelport)
     mlflow = _start_mlflow(model_dir, env, tmp)
     try:
         url = mlflow[1]
         for n in ROWS:
             for c in CONCURRENCY:
-                runs.append(_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
+                runs.append(run_wrk("mlflow models serve", url, "/invocations", bodies[n], n, c, duration, tmp))
     finally:
-        _stop(mlflow[0])
+        stop_process(mlflow[0])
     bare = _in_process(model_dir, frame)
     return _report(runs, bare, workers, duration)
 
 
-def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
+def prepare_demo(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     """The demo registry; production → the gradient-boosting version; one deployment following it."""
     os.environ.update({k: v for k, v in env.items() if k == "MODELPORT_HOME"})
     import pandas as pd
@@ -110,13 +135,13 @@ def _prepare(tmp: Path, env: dict[str, str]) -> tuple[Path, Any]:
     return model_dir, frame
 
 
-def _start(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_process(argv: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     # Output goes to a file, never an unread pipe: a full pipe would block the server's logging.
     with log.open("wb") as sink:
         return subprocess.Popen(argv, env=env, stdout=sink, stderr=subprocess.STDOUT)
 
 
-def _url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
+def url_from(process: subprocess.Popen[bytes], log: Path, pattern: str, timeout: float = 300.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         match = re.search(pattern, log.read_text(errors="replace"))
@@ -134,18 +159,18 @@ def _start_mlflow(model_dir: Path, env: dict[str, str], tmp: Path) -> tuple[subp
     for port in range(5601, 5650):
         argv = [sys.executable, "-m", "mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local"]
         log = tmp / f"mlflow-{port}.log"
-        process = _start([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
+        process = start_process([*argv, "-h", "127.0.0.1", "-p", str(port)], path_env, log)
         try:
-            _url_from(process, log, r"(Application startup complete)")
+            url_from(process, log, r"(Application startup complete)")
         except RuntimeError:
             continue
         url = f"http://127.0.0.1:{port}"
-        _wait(url + "/ping")
+        wait_ok(url + "/ping")
         return process, url
     raise RuntimeError("no free port for mlflow models serve")
 
 
-def _wait(url: str, timeout: float = 180.0) -> None:
+def wait_ok(url: str, timeout: float = 180.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -157,7 +182,7 @@ def _wait(url: str, timeout: float = 180.0) -> None:
     raise RuntimeError(f"{url} never answered 200")
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop_process(process: subprocess.Popen[bytes]) -> None:
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=60)
@@ -166,19 +191,40 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
-def _wrk(server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path) -> Run:
+def run_wrk(
+    server: str, url: str, route: str, body: str, rows: int, c: int, duration: int, tmp: Path, pid: int | None = None
+) -> Run:
     script = tmp / "post.lua"
     script.write_text(
         f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = {json.dumps(body)}\n'
     )
     argv = ["wrk", f"-t{min(c, 2)}", f"-c{c}", "--latency", "-s", str(script), url + route]
     subprocess.run([*argv[:1], "-d2s", *argv[1:]], capture_output=True, check=True)  # warm-up
+    cpu_before = _tree_cpu_s(pid) if pid is not None else 0.0
     out = subprocess.run([*argv[:1], f"-d{duration}s", *argv[1:]], capture_output=True, text=True, check=True).stdout
+    cpu = _tree_cpu_s(pid) - cpu_before if pid is not None else float("nan")
+    answered = _num(out, r"(\d+) requests in")
     run = Run(server, route, rows, c, _num(out, r"Requests/sec:\s+([\d.]+)"), _ms(out, "50%"), _ms(out, "99%"),
-              _errors(out))  # fmt: skip
+              _errors(out), cpu / answered * 1e6 if answered else float("nan"))  # fmt: skip
     print(f"{server:20} {route:12} rows={rows:<4} c={c:<3} {run.rps:9.1f} req/s  p50 {run.p50_ms:8.2f} ms  "
           f"p99 {run.p99_ms:8.2f} ms  errors {run.errors}", flush=True)  # fmt: skip
     return run
+
+
+def _tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of ``pid`` and every live descendant (all their threads), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of stat)
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(child) for child in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # exited meanwhile
+    return total
 
 
 def _num(text: str, pattern: str) -> float:

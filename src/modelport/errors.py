@@ -10,7 +10,8 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     │   ├── ModelNotFound
     │   ├── VersionNotFound
     │   ├── AliasNotFound
-    │   └── DeploymentNotFound
+    │   ├── DeploymentNotFound
+    │   └── NoReference               a version without a registration sample to measure drift against
     ├── InvalidRequest                (exit 2)
     │   ├── InvalidSource             a file that is not a model we can load
     │   ├── InvalidSample             a sample file we cannot read or use
@@ -35,6 +36,7 @@ prints ``error[code]: message`` and exits with ``exit_code``.
     ├── AuthError                     (exit 5)
     │   ├── Unauthorized              no or unknown credentials
     │   └── Forbidden                 credentials without the needed scope
+    │       └── CsrfRejected          a form posted without this server's CSRF token, or from another site
     ├── NotReady                      (exit 6)
     └── BackendError                  (exit 7) a registry or store we could not talk to
 """
@@ -52,6 +54,7 @@ __all__ = [
     "BackendError",
     "BundleInvalid",
     "Conflict",
+    "CsrfRejected",
     "DeploymentNotFound",
     "Detail",
     "Forbidden",
@@ -66,6 +69,7 @@ __all__ = [
     "MissingSignature",
     "ModelNotFound",
     "ModelportError",
+    "NoReference",
     "NotFound",
     "NotReady",
     "NothingToRollBack",
@@ -124,6 +128,10 @@ class AliasNotFound(NotFound):
 
 class DeploymentNotFound(NotFound):
     code = "deployment_not_found"
+
+
+class NoReference(NotFound):
+    code = "no_reference"
 
 
 class InvalidRequest(ModelportError):
@@ -227,6 +235,10 @@ class Unauthorized(AuthError):
 
 class Forbidden(AuthError):
     code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    code = "csrf_rejected"
 
 
 class NotReady(ModelportError):

@@ -8,13 +8,16 @@ environment anywhere else. Every field reads ``MODELPORT_<FIELD>``; nested secti
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeAlias
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = [
     "BatchSettings",
+    "DriftSettings",
+    "LogFields",
+    "PredictionLogSettings",
     "RolloutSettings",
     "RuntimeSettings",
     "Section",
@@ -144,6 +147,67 @@ class StreamSettings(Section):
     """``/livez`` fails when the worker loop has not turned for this long."""
 
 
+class DriftSettings(Section):
+    """Feature drift: served inputs against the version's registration sample (``modelport drift``)."""
+
+    enabled: bool = True
+    """Measure feature drift of every served deployment."""
+    sample_rate: float = Field(default=1.0, gt=0.0, le=1.0)
+    """Share of requests whose inputs are counted (drawn at random), within ``max_rows_per_s``."""
+    max_rows_per_s: int = Field(default=1000, ge=1)
+    """Most input rows each worker process counts per second; beyond it rows are skipped until the next
+    second. Bounds the cost of drift whatever the traffic (a few µs per row, off the hot path)."""
+    threshold: float = Field(default=0.2, gt=0.0)
+    """A feature whose population stability index (PSI) reaches this is reported as drifted. By the usual
+    rule of thumb, below 0.1 is stable, 0.1-0.2 a moderate shift, 0.2 and above a significant one."""
+    window_s: float = Field(default=900.0, gt=0.0, le=7 * 86400.0)
+    """The sliding window drift is measured over: requests of the last this many seconds."""
+    bucket_s: float = Field(default=60.0, gt=0.0, le=3600.0)
+    """Counts are kept per bucket of this many seconds; the window moves one bucket at a time."""
+    min_rows: int = Field(default=100, ge=1)
+    """Fewer rows than this in the window: no PSI is reported (too few to judge) and nothing is drifted."""
+    bins: int = Field(default=10, ge=2, le=100)
+    """Quantile bins per numeric feature, fixed from the reference sample."""
+    max_categories: int = Field(default=20, ge=1, le=1000)
+    """Most categories of a string feature given their own bin; the rest share an ``other`` bin."""
+    flush_interval_s: float = Field(default=2.0, gt=0.0, le=60.0)
+    """How often each server counts the sampled inputs and writes its bin counts to the state store."""
+    max_pending: int = Field(default=10_000, ge=1)
+    """Most sampled requests held between two flushes; beyond it the oldest are dropped, never the server."""
+
+
+LogFields: TypeAlias = Literal["off", "metadata", "outputs", "full"]
+"""What the prediction log keeps of a request: nothing; ids, variant, version, latency and time;
+those and the outputs; those and the inputs."""
+
+
+class PredictionLogSettings(Section):
+    """The prediction log: a sampled record of requests and responses, written off the hot path (``modelport log``)."""
+
+    fields: LogFields = "full"
+    """What is logged of each sampled request by default: ``off``, ``metadata`` (request id, deployment,
+    variant, version, latency, time), ``outputs`` (and the predictions) or ``full`` (and the inputs).
+    Headers and credentials are never logged."""
+    deployments: dict[str, LogFields] = Field(default_factory=dict)
+    """Per-deployment override of ``fields``, e.g. ``{"credit_risk": "metadata", "internal": "off"}``."""
+    sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    """Share of requests logged (drawn at random), within ``max_rows_per_s``."""
+    max_rows_per_s: int = Field(default=200, ge=1)
+    """Most rows each worker process logs per second (a request counts its rows, up to
+    ``max_rows_per_request``); requests beyond it are not logged until the next second."""
+    path: Path | None = None
+    """Folder of the Parquet dataset (``deployment=NAME/date=YYYY-MM-DD/*.parquet``).
+    Default: ``<home>/predictions``."""
+    retention_days: int = Field(default=7, ge=1, le=3650)
+    """Days of the log kept; older date partitions are deleted by the writer."""
+    queue_size: int = Field(default=10_000, ge=1)
+    """Most records waiting for the writer; when it falls behind, new records are dropped (and counted)."""
+    flush_interval_s: float = Field(default=1.0, gt=0.0, le=300.0)
+    """How often the writer thread writes what is queued to a new Parquet file."""
+    max_rows_per_request: int = Field(default=100, ge=1)
+    """Rows of one request's inputs and outputs kept; a bigger request is logged truncated (``rows`` says so)."""
+
+
 class Settings(BaseSettings):
     """Where modelport keeps its registry and state, and how its parts behave."""
 
@@ -180,6 +244,10 @@ class Settings(BaseSettings):
     """Outcome reporting and the rollout controller."""
     stream: StreamSettings = Field(default_factory=StreamSettings)
     """Stream workers: micro-batches, consumer groups, Redis and Kafka connections, probes."""
+    drift: DriftSettings = Field(default_factory=DriftSettings)
+    """Feature drift against each version's registration sample."""
+    prediction_log: PredictionLogSettings = Field(default_factory=PredictionLogSettings)
+    """The sampled request/response log."""
 
     @property
     def resolved_home(self) -> Path:
@@ -196,6 +264,12 @@ class Settings(BaseSettings):
     @property
     def resolved_artifact_root(self) -> str:
         return self.artifact_root or (self.resolved_home / "artifacts").as_uri()
+
+    @property
+    def prediction_log_dir(self) -> Path:
+        """Where the prediction log's Parquet dataset lives."""
+        path = self.prediction_log.path
+        return path.expanduser().resolve() if path is not None else self.resolved_home / "predictions"
 
     @property
     def cache_dir(self) -> Path:

@@ -8,6 +8,7 @@ directory); inputs and outputs are Arrow all the way.
 """
 
 from modelport.batch.checkpoint import partial_dir
+from modelport.batch.drift import DriftScorer, drift_scorer
 from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.local import score_locally
@@ -18,6 +19,7 @@ from modelport.batch.summary import RunSummary
 
 __all__ = [
     "BatchJob",
+    "DriftScorer",
     "InputFile",
     "InputFormat",
     "ModelInfo",
@@ -29,6 +31,7 @@ __all__ = [
     "Scorer",
     "Scores",
     "discover_inputs",
+    "drift_scorer",
     "parse_keep",
     "partial_dir",
     "read_chunks",

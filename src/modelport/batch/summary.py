@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,9 +44,14 @@ class RunSummary:
     modelport_version: str
     compiled: str | None = None
     """``converted`` (this run compiled the version), ``disk``/``state store`` (it found it compiled)."""
+    drift: dict[str, Any] | None = None
+    """Feature drift of the rows scored against the version's sample (``DriftReport``); None without one."""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def with_drift(self, drift: dict[str, Any]) -> RunSummary:
+        return replace(self, drift=drift)
 
     def write(self, path: Path) -> None:
         """Write as indented JSON, atomically."""

@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from modelport.cli import batch, compilation, deployments, edge, keys, models, package, rollouts, serve, stream
+from modelport.cli import (
+    batch,
+    compilation,
+    deployments,
+    drift,
+    edge,
+    keys,
+    models,
+    package,
+    predictions,
+    rollouts,
+    serve,
+    stream,
+)
 from modelport.cli.app import app
 from modelport.cli.demo import demo
 
@@ -19,6 +32,8 @@ app.add_typer(stream.app, name="stream")
 serve.register(app)
 compilation.register(app)
 rollouts.register(app)
+drift.register_commands(app)
+predictions.register_commands(app)
 
 
 def main() -> None:

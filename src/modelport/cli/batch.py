@@ -17,6 +17,7 @@ from modelport.batch import (
     NullProgress,
     RichProgress,
     RunSummary,
+    drift_scorer,
     score_locally,
 )
 from modelport.batch.model_ref import resolve_model
@@ -90,7 +91,12 @@ def score(
         info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)
         show = not json_output and sys.stderr.isatty()
         progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
-        summary = score_locally(job, scorer, info, progress)
+        what = f"{resolved.name} v{resolved.version}"
+        drift = drift_scorer(scorer, resolved.model_dir, settings.drift, what=what)
+        summary = score_locally(job, drift or scorer, info, progress)
+        if drift is not None:
+            summary = summary.with_drift(drift.report(model=resolved.name, version=str(resolved.version)).to_dict())
+            summary.write(job.summary_path)
     _report(summary, json_output)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from modelport.errors import DeploymentNotFound, ModelportError, VersionNotFound
 from modelport.inference.limits import RequestLimits
 from modelport.inference.pool import LoadFailure, ModelPool, ServedVersion
-from modelport.inference.prediction import InferenceInput, ModelLoader, Prediction
+from modelport.inference.prediction import InferenceInput, ModelLoader, Prediction, PredictionObserver
 from modelport.inference.routing import Router
 
 if TYPE_CHECKING:
@@ -47,12 +47,14 @@ class DataPlane:
         max_batch_size: int = 64,
         max_latency_ms: float = 2.0,
         rollouts: RolloutAgent | None = None,
+        observers: Sequence[PredictionObserver] = (),
     ) -> None:
         self.catalog = catalog
         self.rollouts = rollouts
         self.metrics = metrics
         self.limits = limits if limits is not None else RequestLimits()
-        self._router = Router(rollouts, self.run) if rollouts is not None else None
+        self._router = Router(rollouts, self.score) if rollouts is not None else None
+        self._observers = tuple(observers)
         self._loader = loader
         self._only = frozenset(only)
         self._default = default
@@ -136,18 +138,26 @@ class DataPlane:
             prediction = await self._router.predict(pool, request, headers or {})
         else:
             served = await self.served(deployment, version)
-            prediction = Prediction(pool.name, served, await self.run(served, request))
+            features, result = await self.score(served, request)
+            prediction = Prediction(pool.name, served, result, inputs=features)
         name, served = prediction.deployment, prediction.served
+        latency = time.perf_counter() - started
         self.metrics.requests.labels(name, served.version, protocol).inc()
         self.metrics.rows.labels(name, served.version).inc(prediction.result.n_rows)
-        self.metrics.latency.labels(name, served.version, protocol).observe(time.perf_counter() - started)
+        self.metrics.latency.labels(name, served.version, protocol).observe(latency)
+        for observer in self._observers:
+            observer.observe(prediction, latency)
         return prediction
+
+    async def score(self, served: ServedVersion, request: InferenceInput) -> tuple[Features, PredictionResult]:
+        """Validate ``request`` against ``served``'s schema and predict with it; the rows and their predictions."""
+        features = request.parse(served.model.schema)
+        self.limits.check_rows(features.n_rows)
+        return features, await served.predict(features)
 
     async def run(self, served: ServedVersion, request: InferenceInput) -> PredictionResult:
         """Validate ``request`` against ``served``'s schema and predict with it (no routing, no metrics)."""
-        features = request.parse(served.model.schema)
-        self.limits.check_rows(features.n_rows)
-        return await served.predict(features)
+        return (await self.score(served, request))[1]
 
     # -- following the control plane ------------------------------------------------------------
     async def sync(self) -> bool:

@@ -13,6 +13,7 @@ back); each gauge says how its workers' values combine (``multiprocess_mode``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -87,6 +88,21 @@ class ServingMetrics:
             registry=r,
             multiprocess_mode="livemax",
         )
+        # Every worker computes the same value from the counts merged in the state store: the
+        # most recent write of a live worker is the answer.
+        self.feature_psi = Gauge(
+            "modelport_feature_psi",
+            "Population stability index of each input feature against the version's reference sample.",
+            ["deployment", "version", "feature"],
+            registry=r,
+            multiprocess_mode="livemostrecent",
+        )
+        self.prediction_log_dropped = Counter(
+            "modelport_prediction_log_dropped",
+            "Prediction log records dropped because the writer fell behind or failed.",
+            ["deployment"],
+            registry=r,
+        )
         # Summed over live workers: how many processes answer on this server's port.
         self.workers = Gauge(
             "modelport_workers", "Worker processes serving on this port.", registry=r, multiprocess_mode="livesum"
@@ -104,6 +120,12 @@ class ServingMetrics:
                 self.loaded.labels(*labels).set(0)
         for role, version in roles:
             self.loaded.labels(deployment, model, version, role).set(1)
+
+    def drop_feature_psi(self, deployment: str, version: str, feature: str) -> None:
+        """Stop exporting one feature's PSI (the version is no longer served here)."""
+        if self.multiprocess_dir is None:
+            with contextlib.suppress(KeyError):
+                self.feature_psi.remove(deployment, version, feature)
 
     def _loaded_labels(self, deployment: str) -> list[tuple[str, ...]]:
         found: list[tuple[str, ...]] = []

@@ -18,17 +18,22 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from modelport.cpu import limit_cpu_threads
+from modelport.errors import NotFound, VersionNotFound
 from modelport.inference.catalog import Catalog, RegistryCatalog
 from modelport.inference.dataplane import DataPlane
+from modelport.inference.drift import DriftMonitor, MemoryDriftCounts
 from modelport.inference.follower import Follower
 from modelport.inference.limits import RequestLimits
 from modelport.inference.metrics import ServingMetrics
+from modelport.inference.periodic import Periodic
+from modelport.inference.predictionlog import PredictionLog
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
     from modelport.deployments import RolloutAgent
-    from modelport.inference.prediction import ModelLoader
+    from modelport.inference.drift import DriftCounts, DriftReport
+    from modelport.inference.prediction import ModelLoader, PredictionObserver
     from modelport.registry import Registry
     from modelport.settings import Settings
     from modelport.state import RevisionListener, StateStore
@@ -74,6 +79,18 @@ class Node:
         self.catalog = catalog
         self.metrics = ServingMetrics(metrics_registry, multiprocess_dir=metrics_dir)
         self.agent: RolloutAgent | None = _rollout_agent(settings, store, registry)
+        observers: list[PredictionObserver] = []
+        # Drift counts meet in the state store (every worker and replica); without one, in memory.
+        self.drift: DriftMonitor | None = None
+        self._drift_flush: Periodic | None = None
+        if settings.drift.enabled:
+            self.drift = DriftMonitor(settings.drift, _drift_counts(store), self.metrics)
+            self._drift_flush = Periodic("drift flush", settings.drift.flush_interval_s, self.drift.flush)
+            observers.append(self.drift)
+        self.prediction_log: PredictionLog | None = None
+        if _logs_anything(settings):
+            self.prediction_log = PredictionLog(settings.prediction_log, settings.prediction_log_dir, self.metrics)
+            observers.append(self.prediction_log)
         serving = settings.serving
         self.plane = DataPlane(
             catalog,
@@ -85,6 +102,7 @@ class Node:
             max_batch_size=settings.runtime.max_batch_size,
             max_latency_ms=settings.runtime.max_latency_ms,
             rollouts=self.agent,
+            observers=observers,
         )
         self.follower = Follower(
             self.plane,
@@ -102,6 +120,10 @@ class Node:
         limit_cpu_threads(self.settings.serving.cpu_threads)
         if self.agent is not None:
             await self.agent.start()
+        if self.prediction_log is not None:
+            self.prediction_log.start()
+        if self._drift_flush is not None:
+            self._drift_flush.start()
         await self.follower.start()  # the first sync freezes the heap with the models in it
         if self.listener is not None:
             self.listener.start()
@@ -116,10 +138,24 @@ class Node:
         await self.plane.drain()  # shadow copies record their outcomes before the last flush
         if self.agent is not None:
             await self.agent.stop()
+        if self._drift_flush is not None:
+            await self._drift_flush.stop()  # the last sampled inputs are counted and written
+        if self.prediction_log is not None:
+            await asyncio.to_thread(self.prediction_log.stop)
         await self.plane.aclose()
         if self._owned_store is not None:
             self._owned_store.close()
         self.metrics.close()
+
+    async def drift_report(self, deployment: str | None, version: str | None = None) -> DriftReport:
+        """The feature drift of ``deployment``'s active version (or ``version``, when loaded here)."""
+        if self.drift is None:
+            raise NotFound("feature drift is off on this server (MODELPORT_DRIFT__ENABLED=false)")
+        pool = self.plane.pool(deployment)
+        served = pool.current() if version is None else pool.loaded(version)
+        if served is None:
+            raise VersionNotFound(f"version {version} of deployment {pool.name!r} is not loaded on this server")
+        return await asyncio.to_thread(self.drift.report, served, pool.name)
 
     async def __aenter__(self) -> Node:
         await self.start()
@@ -138,6 +174,16 @@ def _rollout_agent(settings: Settings, store: StateStore | None, registry: Regis
     from modelport.deployments import RolloutAgent
 
     return RolloutAgent(store, registry, settings.rollouts)
+
+
+def _drift_counts(store: StateStore | None) -> DriftCounts:
+    return MemoryDriftCounts() if store is None else store.drift
+
+
+def _logs_anything(settings: Settings) -> bool:
+    log_settings = settings.prediction_log
+    modes = {log_settings.fields, *log_settings.deployments.values()}
+    return log_settings.sample_rate > 0 and modes != {"off"}
 
 
 def _open_store(settings: Settings) -> StateStore:

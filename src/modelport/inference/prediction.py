@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from modelport.inference.pool import ServedVersion
     from modelport.runtime import Features, InputSchema, LoadedModel, PredictionResult
 
-__all__ = ["InferenceInput", "ModelLoader", "Parse", "Prediction"]
+__all__ = ["InferenceInput", "ModelLoader", "Parse", "Prediction", "PredictionObserver"]
 
 Parse = Callable[["InputSchema"], "Features"]
 """Validate decoded rows against a model's input schema (raises ``InvalidInput`` naming row and column)."""
@@ -47,3 +47,15 @@ class Prediction:
     result: PredictionResult
     variant: str = "primary"
     fallback: bool = False
+    inputs: Features | None = None
+    """The validated rows the version predicted (what drift and the prediction log look at)."""
+
+
+class PredictionObserver(Protocol):
+    """Sees every answered prediction on the hot path (drift, the prediction log).
+
+    ``observe`` runs on the event loop inside the request: it must only sample and hand off (append
+    to a buffer or a queue), never block, never raise.
+    """
+
+    def observe(self, prediction: Prediction, latency_s: float) -> None: ...

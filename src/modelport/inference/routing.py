@@ -25,14 +25,14 @@ if TYPE_CHECKING:
     from modelport.deployments import RolloutAgent
     from modelport.inference.pool import ModelPool, ServedVersion
     from modelport.inference.prediction import InferenceInput
-    from modelport.runtime import PredictionResult
+    from modelport.runtime import Features, PredictionResult
 
 __all__ = ["Router", "RunVersion"]
 
 log = logging.getLogger(__name__)
 
-RunVersion = Callable[["ServedVersion", "InferenceInput"], Awaitable["PredictionResult"]]
-"""Parse the input for one version and predict with it (the data plane's ``run``)."""
+RunVersion = Callable[["ServedVersion", "InferenceInput"], Awaitable["tuple[Features, PredictionResult]"]]
+"""Parse the input for one version and predict with it: the rows and their predictions (``DataPlane.score``)."""
 
 
 def _ms(since: float) -> float:
@@ -66,7 +66,7 @@ class Router:
             served, variant = active, "primary"
         started = time.perf_counter()
         try:
-            result = await self._run(served, request)
+            features, result = await self._run(served, request)
         except InvalidRequest:
             raise  # the caller's input, not the version's health
         except Exception:
@@ -83,11 +83,11 @@ class Router:
                 raise
             log.warning("v%s failed on %s; answered by stable v%s", served.version, pool.name, fallback.version)
             started = time.perf_counter()
-            result = await self._run(fallback, request)
+            features, result = await self._run(fallback, request)
             agent.recorder.record(
                 pool.name, revision, int(fallback.version), latency_ms=_ms(started), error=False, fallback=False
             )
-            return Prediction(pool.name, fallback, result, variant="stable", fallback=True)
+            return Prediction(pool.name, fallback, result, variant="stable", fallback=True, inputs=features)
         primary_ms = _ms(started)
         agent.recorder.record(
             pool.name, revision, int(served.version), latency_ms=primary_ms, error=False, fallback=False
@@ -105,7 +105,7 @@ class Router:
                 )
                 self._shadows.add(task)
                 task.add_done_callback(self._shadows.discard)
-        return Prediction(pool.name, served, result, variant=variant)
+        return Prediction(pool.name, served, result, variant=variant, inputs=features)
 
     async def _shadow(
         self,
@@ -121,7 +121,7 @@ class Router:
         n_rows = primary_result.n_rows
         versions = (int(primary.version), int(shadow.version))
         try:
-            result = await self._run(shadow, request)
+            _, result = await self._run(shadow, request)
         except Exception as exc:  # recorded, never raised: users must not notice the shadow
             error = f"{type(exc).__name__}: {exc}"[:500]
             record = ShadowRecord(deployment, revision, *versions, n_rows, None, None, None, primary_ms, None, error)

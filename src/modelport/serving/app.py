@@ -18,11 +18,13 @@ from modelport.inference import Node, request_id_var
 from modelport.serving.auth import Authenticator, is_loopback
 from modelport.serving.context import ServingContext
 from modelport.serving.docs_api import docs_router, openapi_document
+from modelport.serving.drift_api import drift_router
 from modelport.serving.middleware import RequestIdMiddleware
 from modelport.serving.mlflow_api import mlflow_router
 from modelport.serving.ops_api import ops_router
 from modelport.serving.seed_api import seed_router
 from modelport.serving.status import ERROR_CODE_HEADER, error_body, status_for
+from modelport.serving.ui_api import ui_router
 from modelport.serving.v2_api import v2_router
 
 if TYPE_CHECKING:
@@ -114,8 +116,15 @@ def create_app(
 
     app.add_exception_handler(ModelportError, on_modelport_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
-    for router in (seed_router(ctx), mlflow_router(ctx), v2_router(ctx), ops_router(ctx, node.follower)):
+    for router in (
+        seed_router(ctx),
+        mlflow_router(ctx),
+        v2_router(ctx),
+        ops_router(ctx, node.follower),
+        ui_router(ctx, node),
+    ):
         app.include_router(router)
+    app.include_router(drift_router(ctx, node))
     registry = node.registry
     if agent is not None and registry is not None:
         from modelport.serving.admin_api import admin_router

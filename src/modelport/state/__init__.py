@@ -5,6 +5,7 @@ Every table is named ``modelport_*`` and the migrations keep their revision in
 """
 
 from modelport.state.compiled import CompiledRecord, CompiledTable
+from modelport.state.drift import BucketCounts, CountKey, DriftCountStore, WindowCounts
 from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
 from modelport.state.policies import PolicyStore
@@ -25,10 +26,13 @@ from modelport.state.timestamps import utcnow
 
 __all__ = [
     "ApiKey",
+    "BucketCounts",
     "CompiledRecord",
     "CompiledTable",
+    "CountKey",
     "DecisionRecord",
     "Deployment",
+    "DriftCountStore",
     "ExposureRecord",
     "FeedbackRecord",
     "KeyScope",
@@ -42,5 +46,6 @@ __all__ = [
     "ShadowRecord",
     "StateStore",
     "StateTransaction",
+    "WindowCounts",
     "utcnow",
 ]

@@ -8,7 +8,7 @@ A replica that restarts gets a new id, so the rows of its previous life still co
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,13 +20,14 @@ from modelport.state import tables
 from modelport.state.records import ExposureRecord, FeedbackRecord, OutcomeCounts, ShadowRecord
 from modelport.state.timestamps import utcnow
 
-__all__ = ["OutcomeKey", "OutcomeStore"]
+__all__ = ["OutcomeKey", "OutcomeStore", "upsert"]
 
 OutcomeKey = tuple[str, int, int]
 """(deployment, policy revision id, version)."""
 
 
-def _upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+def upsert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str]) -> None:
+    """Insert ``rows``, or overwrite every non-key column of the rows whose ``keys`` exist."""
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table).values(rows)
     updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
@@ -62,7 +63,7 @@ class OutcomeStore:
             for (deployment, revision, version), c in totals.items()
         ]
         with self._engine.begin() as conn:
-            _upsert(conn, tables.outcome_counters, rows, ["deployment", "policy_revision", "version", "replica"])
+            upsert(conn, tables.outcome_counters, rows, ["deployment", "policy_revision", "version", "replica"])
 
     def totals(self, deployment: str, policy_revision: int) -> dict[int, OutcomeCounts]:
         """Outcomes per version under one policy revision, summed over every replica."""
@@ -99,7 +100,7 @@ class OutcomeStore:
         ]
         if rows:
             with self._engine.begin() as conn:
-                _upsert(conn, tables.exposures, rows, ["request_id"])
+                upsert(conn, tables.exposures, rows, ["request_id"])
 
     def exposure(self, request_id: str) -> ExposureRecord | None:
         t = tables.exposures
@@ -142,6 +143,28 @@ class OutcomeStore:
                 )
                 for r in conn.execute(query)
             ]
+
+    def feedback_for_requests(self, deployment: str, request_ids: Sequence[str]) -> dict[str, list[FeedbackRecord]]:
+        """Feedback given on any of ``request_ids`` of ``deployment``, by request id (the prediction log's join)."""
+        t = tables.feedback
+        out: dict[str, list[FeedbackRecord]] = {}
+        with self._engine.connect() as conn:
+            for start in range(0, len(request_ids), 500):  # bounded IN lists
+                chunk = list(request_ids[start : start + 500])
+                query = sa.select(t).where(t.c.deployment == deployment, t.c.request_id.in_(chunk)).order_by(t.c.id)
+                for r in conn.execute(query):
+                    out.setdefault(r.request_id, []).append(
+                        FeedbackRecord(
+                            deployment=r.deployment,
+                            policy_revision=int(r.policy_revision),
+                            variant=r.variant,
+                            version=int(r.version),
+                            value=float(r.value),
+                            request_id=r.request_id,
+                            key=r.key,
+                        )
+                    )
+        return out
 
     # -- shadow comparisons ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from modelport.errors import AlreadyExists, BackendError, DeploymentNotFound, No
 from modelport.settings import Settings
 from modelport.state import api_keys, tables
 from modelport.state.compiled import CompiledTable
+from modelport.state.drift import DriftCountStore
 from modelport.state.engine import make_engine, sqlite_path
 from modelport.state.migrate import upgrade_to_head
 from modelport.state.outcomes import OutcomeStore
@@ -188,6 +189,11 @@ class StateStore:
     def compiled(self) -> CompiledTable:
         """Compiled model versions (ONNX and parity verdicts) shared by every replica and batch job."""
         return CompiledTable(self._engine)
+
+    @cached_property
+    def drift(self) -> DriftCountStore:
+        """Feature drift bin counts of every replica."""
+        return DriftCountStore(self._engine)
 
     @property
     def dialect(self) -> str:

@@ -146,6 +146,7 @@ feedback = sa.Table(
     sa.Column("value", sa.Float, nullable=False),
     sa.Column("time", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_modelport_feedback_deployment", "deployment", "policy_revision"),
+    sa.Index("ix_modelport_feedback_request_id", "request_id"),  # the prediction log's join (0004)
 )
 
 shadow_comparisons = sa.Table(
@@ -178,4 +179,18 @@ compiled = sa.Table(
     sa.Column("verdict", sa.Text, nullable=False),  # JSON
     sa.Column("payload", sa.LargeBinary, nullable=True),  # the ONNX bytes; NULL when the verdict is "not ONNX"
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Feature drift: each replica's cumulative bin counts of one time bucket (epoch seconds), JSON per feature.
+drift_counts = sa.Table(
+    "modelport_drift_counts",
+    metadata,
+    sa.Column("deployment", sa.String(128), primary_key=True),
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("bucket", sa.BigInteger, primary_key=True),
+    sa.Column("replica", sa.String(64), primary_key=True),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("bins", sa.Text, nullable=False),
+    sa.Column("updated", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_modelport_drift_counts_bucket", "bucket"),
 )
