@@ -13,6 +13,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from modelport.state.migrate import head_revision
 from tests.conftest import PG_ADMIN_DSN, PostgresDatabases
 from tests.integration.password_server import PasswordRefusingServer
 
@@ -78,7 +79,8 @@ def test_a_migration_that_fails_changes_nothing(kind: str, tmp_path: Path, postg
         url = url.replace("postgres@", f"postgres:{PASSWORD}@")
         shown = shown.replace("postgres@", "postgres:***@")
     run = _run(tmp_path / "home", url, "deployments")
-    line = _assert_one_backend_line(run, "cannot upgrade the state store", "to revision 0003", "history")
+    target = f"to revision {head_revision()}"
+    line = _assert_one_backend_line(run, "cannot upgrade the state store", target, "history")
     assert shown in line
     again = _run(tmp_path / "home", url, "deployments")  # nothing half-done: the same failure again
     assert again.stderr == run.stderr
