@@ -78,7 +78,7 @@ def test_a_migration_that_fails_changes_nothing(kind: str, tmp_path: Path, postg
         url = url.replace("postgres@", f"postgres:{PASSWORD}@")
         shown = shown.replace("postgres@", "postgres:***@")
     run = _run(tmp_path / "home", url, "deployments")
-    line = _assert_one_backend_line(run, "cannot upgrade the state store", "to revision 0003", "history")
+    line = _assert_one_backend_line(run, "cannot upgrade the state store", "to revision 0004", "history")
     assert shown in line
     again = _run(tmp_path / "home", url, "deployments")  # nothing half-done: the same failure again
     assert again.stderr == run.stderr
