@@ -38,12 +38,12 @@ def prepare() -> tuple[Path, Path, list[bytes], list[list[float]]]:
 
     home = (CACHE / "home").resolve()
     registry = Registry.open(Settings(home=home))
-    result = run_demo(registry, home / "demo")
+    result = run_demo(registry, home / "demo", actor="benchmark")
     store = registry.store
     if not any(d.name == "credit_risk" for d in store.list_deployments()):
         store.create_deployment("credit_risk", result.model, "production")
     if {m.name: m.aliases for m in registry.list_models()}[result.model].get("production") != 2:
-        registry.promote(result.model, 2, reason="benchmark: the gradient-boosting version")
+        registry.promote(result.model, 2, reason="benchmark: the gradient-boosting version", actor="benchmark")
     model_dir = registry.local_model_dir(result.model, 2)
     sklearn_path = CACHE / "credit_risk_v2.joblib"
     if not sklearn_path.exists():

@@ -139,7 +139,7 @@ def test_at_least_once_through_kills_a_promotion_and_three_workers(
         committed_at_kill.append(_committed(mock_cluster, topic_in))
         second = running.start(args)
         wait_until("10,000 outcomes", lambda: written() >= 10_000, running)
-        registry.promote("credit_risk", 2, reason="halfway through the stream")
+        registry.promote("credit_risk", 2, reason="halfway through the stream", actor="test")
         wait_until("14,000 outcomes", lambda: written() >= 14_000, running)
         running.kill(second)
         committed_at_kill.append(_committed(mock_cluster, topic_in))

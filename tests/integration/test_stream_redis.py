@@ -70,7 +70,7 @@ def test_exactly_once_through_two_kills_and_a_promotion(
         feed(10_000)
         second = running.start(args)
         wait_until("10,000 outcomes", lambda: done() >= 10_000, running)
-        registry.promote("credit_risk", 2, reason="halfway through the stream")
+        registry.promote("credit_risk", 2, reason="halfway through the stream", actor="test")
         while newest_version() != "2":  # a trickle of records while the worker loads v2 and switches
             assert len(ids) < 16_000, "the worker did not switch to v2 within 6,000 records"
             feed(len(ids) + 20)

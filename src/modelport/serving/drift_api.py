@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from modelport.serving._json import json_response
+from modelport.serving._openapi import PREDICT, errors
 
 if TYPE_CHECKING:
     from modelport.inference import Node
@@ -23,7 +24,10 @@ __all__ = ["drift_router"]
 def drift_router(ctx: ServingContext, node: Node) -> APIRouter:
     router = APIRouter(tags=["deployments"])
 
-    @router.get("/deployments/{name}/drift", summary="Feature drift (PSI per feature) of the served version")
+    @router.get(
+        "/deployments/{name}/drift", summary="Feature drift (PSI per feature) of the served version",
+        openapi_extra=PREDICT, responses=errors(401, 403, 404, 503),
+    )  # fmt: skip
     async def drift(name: str, request: Request) -> Response:
         await ctx.allow(request, "predict")
         report = await node.drift_report(name, request.query_params.get("version"))
