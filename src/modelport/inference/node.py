@@ -108,7 +108,7 @@ class Node:
             self.plane,
             poll_interval_s=serving.poll_interval_s,
             resync_interval_s=serving.resync_interval_s,
-            after_sync=_freeze_heap,
+            after_sync=_HeapFreezer(),
         )
         # PostgreSQL tells the follower of a revision bump at once; SQLite has no listener (None).
         self.listener: RevisionListener | None = (
@@ -205,11 +205,22 @@ def _default_loader(settings: Settings, store: StateStore | None) -> ModelLoader
     return model_loader(settings, store)
 
 
-def _freeze_heap() -> None:
-    # Hundreds of thousands of long-lived objects (mlflow, sklearn, pandas, the loaded models)
-    # would otherwise be re-scanned by every full collection: 100+ ms pauses that made the p99.
-    # Runs when the loaded versions changed (start-up, promote, rollback): unfreeze and collect
-    # so a dropped version's reference cycles are freed, then freeze what is left.
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
+class _HeapFreezer:
+    """Called when the loaded versions changed (start-up, promote, rollback).
+
+    Hundreds of thousands of long-lived objects (mlflow, sklearn, pandas, the loaded models) would
+    otherwise be re-scanned by every full collection: 100+ ms pauses that made the p99. After a
+    change, unfreeze and collect so a dropped version's reference cycles are freed, then freeze what
+    is left. At start-up nothing was dropped yet: freezing alone spares the first prediction a full
+    collection (~0.2 s), at the price of keeping whatever garbage start-up left until the next change.
+    """
+
+    def __init__(self) -> None:
+        self._frozen_once = False
+
+    def __call__(self) -> None:
+        if self._frozen_once:
+            gc.unfreeze()
+            gc.collect()
+        gc.freeze()
+        self._frozen_once = True
