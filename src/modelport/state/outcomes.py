@@ -131,18 +131,7 @@ class OutcomeStore:
             sa.select(t).where(t.c.deployment == deployment, t.c.policy_revision == policy_revision).order_by(t.c.id)
         )
         with self._engine.connect() as conn:
-            return [
-                FeedbackRecord(
-                    deployment=r.deployment,
-                    policy_revision=int(r.policy_revision),
-                    variant=r.variant,
-                    version=int(r.version),
-                    value=float(r.value),
-                    request_id=r.request_id,
-                    key=r.key,
-                )
-                for r in conn.execute(query)
-            ]
+            return [_feedback(r) for r in conn.execute(query)]
 
     def feedback_for_requests(self, deployment: str, request_ids: Sequence[str]) -> dict[str, list[FeedbackRecord]]:
         """Feedback given on any of ``request_ids`` of ``deployment``, by request id (the prediction log's join)."""
@@ -153,17 +142,7 @@ class OutcomeStore:
                 chunk = list(request_ids[start : start + 500])
                 query = sa.select(t).where(t.c.deployment == deployment, t.c.request_id.in_(chunk)).order_by(t.c.id)
                 for r in conn.execute(query):
-                    out.setdefault(r.request_id, []).append(
-                        FeedbackRecord(
-                            deployment=r.deployment,
-                            policy_revision=int(r.policy_revision),
-                            variant=r.variant,
-                            version=int(r.version),
-                            value=float(r.value),
-                            request_id=r.request_id,
-                            key=r.key,
-                        )
-                    )
+                    out.setdefault(r.request_id, []).append(_feedback(r))
         return out
 
     # -- shadow comparisons ------------------------------------------------------------------------
@@ -213,3 +192,15 @@ class OutcomeStore:
                 )
                 for r in conn.execute(query)
             ]
+
+
+def _feedback(row: Any) -> FeedbackRecord:
+    return FeedbackRecord(
+        deployment=row.deployment,
+        policy_revision=int(row.policy_revision),
+        variant=row.variant,
+        version=int(row.version),
+        value=float(row.value),
+        request_id=row.request_id,
+        key=row.key,
+    )
