@@ -138,3 +138,25 @@ def test_rollback_of_a_model_without_a_deployment_of_that_name_moves_its_alias(c
     cli("promote", "credit_risk", "2")
     cli("rollback", "credit_risk")
     assert _production(cli) == 1
+
+
+def test_deployments_show_what_serves_now_and_a_blue_green_finishes_with_rollout_promote(cli: Cli) -> None:
+    [listed] = cli.json("deployments")
+    assert (listed["policy"], listed["serving"]) == ("single", [{"variant": "primary", "version": 1, "weight": 100.0}])
+    cli("bluegreen", "credit", "2")
+    cli("switch", "credit")
+    [switched] = cli.json("deployments")
+    assert switched["version"] == 1  # the alias has not moved...
+    assert switched["policy"] == "blue-green"
+    assert [s for s in switched["serving"] if s["weight"] > 0] == [{"variant": "green", "version": 2, "weight": 100.0}]
+    table = " ".join(cli("deployments").stdout.replace("│", " ").split())  # cells may wrap
+    assert "blue-green:" in table  # ...but v2 answers, and the table says so
+    assert "green v2" in table
+
+    cli("rollout", "promote", "credit", "--reason", "green is good")
+    assert _production(cli) == 2
+    [finished] = cli.json("deployments")
+    assert (finished["version"], finished["policy"]) == (2, "single")
+    assert finished["serving"] == [{"variant": "primary", "version": 2, "weight": 100.0}]
+    history = cli.json("history", "credit_risk")
+    assert (history[-1]["action"], history[-1]["to_version"], history[-1]["reason"]) == ("promote", 2, "green is good")

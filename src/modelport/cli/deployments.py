@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import console, err_console, print_json, print_table
+from modelport.deployments import SinglePolicy, policy_from_json
 from modelport.errors import AliasNotFound
 from modelport.registry import DEFAULT_ALIAS, normalize_alias
+
+if TYPE_CHECKING:
+    from modelport.state import PolicyRevision
 
 __all__ = ["register_commands"]
 
@@ -43,13 +47,15 @@ def deploy(
 def deployments(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List deployments and the version each one serves now."""
     registry = registry_from(ctx)
+    store = store_from(ctx)
+    policies = store.policies.current_all()
     rows = []
-    for d in store_from(ctx).list_deployments():
+    for d in store.list_deployments():
         try:
             version: int | None = registry.alias_version(d.model, d.alias)
         except AliasNotFound:
             version = None
-        rows.append({**d.to_dict(), "version": version})
+        rows.append({**d.to_dict(), "version": version, **_serving(policies.get(d.name), version)})
     if json_output:
         print_json(rows)
         return
@@ -61,9 +67,29 @@ def deployments(ctx: typer.Context, json_output: Annotated[bool, typer.Option("-
         return
     print_table(
         "Deployments",
-        ["name", "model", "alias", "version", "created"],
-        [(r["name"], r["model"], r["alias"], r["version"] or "-", r["created"]) for r in rows],
+        ["name", "model", "alias", "alias version", "serving now", "created"],
+        [(r["name"], r["model"], r["alias"], r["version"] or "-", _shown(r), r["created"]) for r in rows],
     )
+
+
+def _serving(revision: PolicyRevision | None, alias_version: int | None) -> dict[str, Any]:
+    """What answers requests now: the alias's version, or the variants of the policy in force."""
+    policy = SinglePolicy() if revision is None else policy_from_json(revision.policy)
+    if isinstance(policy, SinglePolicy):
+        serving = [] if alias_version is None else [{"variant": "primary", "version": alias_version, "weight": 100.0}]
+    else:
+        serving = [
+            {"variant": v.name, "version": v.version if v.version is not None else alias_version, "weight": v.weight}
+            for v in policy.variants
+        ]
+    return {"policy": policy.kind, "serving": serving}
+
+
+def _shown(row: dict[str, Any]) -> str:
+    live = [s for s in row["serving"] if s["weight"] > 0]
+    if row["policy"] == "single":
+        return f"v{live[0]['version']}" if live else "-"
+    return f"{row['policy']}: " + ", ".join(f"{s['variant']} v{s['version']} {s['weight']:g}%" for s in live)
 
 
 def register_commands(app: typer.Typer) -> None:

@@ -238,9 +238,9 @@ def status(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None
 
 @rollout_app.command()
 def promote(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
-    """Finish a canary now: promote the candidate to the alias."""
+    """Finish a canary or a blue-green now: the candidate (the live colour) becomes the alias's version."""
     revision = rollouts_from(ctx).promote(name, reason=reason)
-    _done(revision, f"{name}: canary promoted", json_output)
+    _done(revision, f"{name}: rollout finished, serving the alias ({revision.reason})", json_output)
 
 
 @rollout_app.command()

@@ -167,10 +167,13 @@ class Rollouts:
         return self._append(name, policy.switched(), revision, reason)
 
     def promote(self, name: str, *, reason: str | None = None) -> PolicyRevision:
-        """Finish a canary now: the candidate becomes the alias's version and the policy ``single``."""
+        """Finish a canary or a blue-green now: the candidate (the live colour) becomes the alias's version
+        and the policy ``single``."""
         revision, policy = self.current(name)
+        if isinstance(policy, BlueGreenPolicy):
+            return self._finish_bluegreen(name, revision, policy, reason)
         if not isinstance(policy, CanaryPolicy):
-            raise RolloutConflict(f"deployment {name!r} has no canary to promote (it is {policy.kind})")
+            raise RolloutConflict(f"deployment {name!r} has no canary or blue-green to promote (it is {policy.kind})")
         deployment = self.deployment(name)
         why = reason or f"canary v{policy.candidate} promoted"
         # Alias first, policy second. In between, the canary (whose variants name both versions)
@@ -178,6 +181,18 @@ class Rollouts:
         # on the old version and send the candidate's users back to it. `rollback` treats the
         # policy change that follows a canary's promotion as part of it (see ``undo.py``).
         self.registry.promote(deployment.model, policy.candidate, actor=self.actor, alias=deployment.alias, reason=why)
+        return self._append(name, SinglePolicy(), revision, why)
+
+    def _finish_bluegreen(
+        self, name: str, revision: PolicyRevision | None, policy: BlueGreenPolicy, reason: str | None
+    ) -> PolicyRevision:
+        # The live colour keeps every request while the alias moves to it; then "single" serves the alias.
+        deployment = self.deployment(name)
+        live = policy.choose("").version
+        assert live is not None  # blue and green are versions, validated
+        why = reason or f"blue-green finished on {policy.live} v{live}"
+        if self.alias_version(deployment) != live:
+            self.registry.promote(deployment.model, live, actor=self.actor, alias=deployment.alias, reason=why)
         return self._append(name, SinglePolicy(), revision, why)
 
     def abort(self, name: str, *, reason: str | None = None) -> PolicyRevision:
