@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 import yaml
@@ -20,11 +21,12 @@ from modelport.batch import (
     drift_scorer,
     score_locally,
 )
+from modelport.batch.checkpoint import partial_dir
 from modelport.batch.model_ref import resolve_model
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.schedule import ScheduleSpec, render_airflow_dag, render_cronjob
 from modelport.cli.context import registry_from, settings_from, store_from
-from modelport.cli.output import print_json
+from modelport.cli.output import err_console, print_json
 from modelport.cli.pairs import parse_pairs
 from modelport.runtime import model_loader
 
@@ -93,7 +95,13 @@ def score(
         progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
         what = f"{resolved.name} v{resolved.version}"
         drift = drift_scorer(scorer, resolved.model_dir, settings.drift, what=what)
-        summary = score_locally(job, drift or scorer, info, progress)
+        try:
+            summary = score_locally(job, drift or scorer, info, progress)
+        except KeyboardInterrupt:
+            _interrupted(job.output)
+        except BaseException:
+            _forget_empty_work(job.output)  # a failed run that scored nothing leaves nothing behind
+            raise
         if drift is not None:
             summary = summary.with_drift(drift.report(model=resolved.name, version=str(resolved.version)).to_dict())
             summary.write(job.summary_path)
@@ -105,11 +113,39 @@ def _report(summary: RunSummary, json_output: bool) -> None:
         print_json(summary.to_dict())
         return
     rejected = f", {summary.rows_rejected:,} rejected -> {summary.rejected_output}" if summary.rows_rejected else ""
+    resumed = f" (resumed: {summary.parts_resumed:,} part(s) kept from an earlier run)" if summary.parts_resumed else ""
     typer.echo(
         f"scored {summary.rows_out:,} of {summary.rows_in:,} rows with {summary.model_name}/"
         f"{summary.model_version} ({summary.predictor}) in {summary.duration_s:.1f} s "
-        f"({summary.rows_per_s:,.0f} rows/s) -> {summary.output}{rejected}"
+        f"({summary.rows_per_s:,.0f} rows/s) -> {summary.output}{rejected}{resumed}"
     )
+
+
+def _parts_kept(output: Path) -> int:
+    log = partial_dir(output) / "parts.jsonl"
+    if not log.is_file():
+        return 0
+    with log.open() as lines:
+        return sum(1 for line in lines if line.strip())
+
+
+def _forget_empty_work(output: Path) -> None:
+    if _parts_kept(output) == 0:
+        shutil.rmtree(partial_dir(output), ignore_errors=True)
+
+
+def _interrupted(output: Path) -> NoReturn:
+    """Ctrl-C: say what is kept and how to go on (the checkpoint makes the same command resume)."""
+    kept = _parts_kept(output)
+    if kept:
+        where = partial_dir(output)
+        err_console.print(
+            f"interrupted: {kept} scored part(s) kept in {where}; run the same command again to resume", markup=False
+        )
+    else:
+        _forget_empty_work(output)
+        err_console.print("interrupted: nothing was scored yet", markup=False)
+    raise typer.Exit(130)
 
 
 @app.command()
