@@ -98,3 +98,17 @@ def mixed_schema() -> InputSchema:
             ColumnSpec("opt", "double", required=False),
         )
     )
+
+
+def assert_compiled_forest_predicts_like(loaded: Any, first: Any, estimator: Any, X: pd.DataFrame) -> None:
+    """A RandomForest loaded from a compiled form: the first load's parity, its classes, its predictions."""
+    assert loaded.parity == first.parity
+    assert (loaded.model_type, loaded.classes, loaded.predicts_probabilities) == (
+        "RandomForestClassifier",
+        (0, 1, 2),
+        True,
+    )
+    result = loaded.predictor.predict(loaded.schema.from_pandas(X))
+    np.testing.assert_array_equal(result.predictions, estimator.predict(X))
+    assert result.probabilities is not None
+    np.testing.assert_allclose(result.probabilities, estimator.predict_proba(X), atol=1e-4)

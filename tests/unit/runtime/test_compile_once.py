@@ -25,7 +25,7 @@ from modelport.runtime.version_loader import compiled_store
 from modelport.settings import Settings
 from modelport.state import StateStore
 from tests.conftest import PostgresDatabases
-from tests.unit.runtime.conftest import Frame, SaveModel
+from tests.unit.runtime.conftest import Frame, SaveModel, assert_compiled_forest_predicts_like
 
 Replica = Callable[[str], tuple[Settings, StateStore]]
 
@@ -68,16 +68,7 @@ def test_second_replica_loads_onnx_without_converting(
     assert (first.kind, first.converted, first.compiled_from) == ("onnx", True, None)
     assert (second.kind, second.converted, second.compiled_from) == ("onnx", False, "state store")
     assert (again.converted, again.compiled_from) == (False, "disk")  # copied to replica b's own cache
-    assert second.parity == first.parity
-    assert (second.model_type, second.classes, second.predicts_probabilities) == (
-        "RandomForestClassifier",
-        (0, 1, 2),
-        True,
-    )
-    result = second.predictor.predict(second.schema.from_pandas(X))
-    np.testing.assert_array_equal(result.predictions, estimator.predict(X))
-    assert result.probabilities is not None
-    np.testing.assert_allclose(result.probabilities, estimator.predict_proba(X), atol=1e-4)
+    assert_compiled_forest_predicts_like(second, first, estimator, X)
 
 
 def test_a_refusal_is_shared_too(replica: Replica, save_model: SaveModel, numeric_frame: Frame) -> None:

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from modelport.runtime import SAMPLE_FILE, DiskCompiledStore, load_model
-from tests.unit.runtime.conftest import Frame, SaveModel
+from tests.unit.runtime.conftest import Frame, SaveModel, assert_compiled_forest_predicts_like
 
 
 def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_frame: Frame, tmp_path: Path) -> None:
@@ -29,16 +29,7 @@ def test_second_load_reuses_the_converted_model(save_model: SaveModel, numeric_f
     assert second.kind == "onnx"
     assert second.cache_hit
     assert onnx_file.stat().st_mtime_ns == mtime
-    assert second.parity == first.parity
-    assert (second.model_type, second.classes, second.predicts_probabilities) == (
-        "RandomForestClassifier",
-        (0, 1, 2),
-        True,
-    )
-    result = second.predictor.predict(second.schema.from_pandas(X))
-    np.testing.assert_array_equal(result.predictions, model.predict(X))
-    assert result.probabilities is not None
-    np.testing.assert_allclose(result.probabilities, model.predict_proba(X), atol=1e-4)
+    assert_compiled_forest_predicts_like(second, first, model, X)
 
 
 def test_changed_files_miss_the_cache(save_model: SaveModel, numeric_frame: Frame, tmp_path: Path) -> None:
