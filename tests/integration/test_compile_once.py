@@ -99,7 +99,9 @@ def test_a_second_server_on_postgres_serves_without_converting(
 
     assert len(converted_by_first) == 1
     assert not [m for m in messages if "compiling" in m]
-    assert [m for m in messages if "compiled form found in the state store" in m]
+    # The second replica never downloads the model files: it serves the form linked to the version.
+    assert [m for m in messages if "served from its compiled form in the state store" in m]
+    assert not (tmp_path / "replica-b" / "cache" / "models").exists()
     answers = [httpx.post(f"{s.url}/predict", json=payload, timeout=30).json() for s in (first, second)]
     assert answers[0]["predictions"] == answers[1]["predictions"]
     info = httpx.get(f"{second.url}/model/info", timeout=30).json()

@@ -74,7 +74,7 @@ def test_demo_promote_rollback_deploy_and_serve_on_one_database(tmp_path: Path, 
         mlflow_revision = conn.execute("SELECT version_num FROM alembic_version").fetchall()
         ours = conn.execute("SELECT version_num FROM modelport_alembic_version").fetchall()
         tables = {r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
-    assert ours == [("0004",)]
+    assert ours == [("0005",)]
     assert len(mlflow_revision) == 1
     assert not mlflow_revision[0][0].isdigit()  # MLflow's own (hex) revision, not one of ours
     assert {"registered_models", "model_versions", "modelport_history", "modelport_deployments"} <= tables

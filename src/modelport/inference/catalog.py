@@ -9,6 +9,7 @@ in another program or a test without a registry.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +52,29 @@ class Catalog(Protocol):
 
 
 class RegistryCatalog:
-    """The control plane of a real installation: the MLflow registry and the modelport state store."""
+    """The control plane of a real installation: the MLflow registry and the modelport state store.
 
-    def __init__(self, registry: Registry, store: StateStore) -> None:
+    modelport's own records answer first, so a fresh replica serves without importing MLflow: an
+    alias as modelport last moved it (MLflow is asked when there is no record, and again once
+    ``verify_aliases_s`` has passed, to catch moves made straight in MLflow), and a version linked to a
+    compiled form that passed parity, written as a served-form folder under ``served_forms`` (None:
+    always the registry's model files, e.g. when ONNX is not preferred).
+    """
+
+    def __init__(
+        self,
+        registry: Registry,
+        store: StateStore,
+        *,
+        served_forms: Path | None = None,
+        verify_aliases_s: float = 30.0,
+    ) -> None:
         self._registry = registry
         self._store = store
+        self._served_forms = served_forms
+        self._verify_aliases_s = verify_aliases_s
+        self._trusted_since = time.monotonic()
+        self._verified: dict[tuple[str, str], float] = {}
 
     def revision(self) -> int:
         return self._store.revision()
@@ -64,11 +83,23 @@ class RegistryCatalog:
         return [DeploymentSpec(d.name, d.model, d.alias) for d in self._store.list_deployments()]
 
     def resolve(self, model: str, alias: str) -> str:
-        return str(self._registry.resolve(f"{model}@{alias}").version)
+        recorded = self._store.aliases(model).get(alias)
+        verified = self._verified.get((model, alias), self._trusted_since)
+        if recorded is not None and time.monotonic() - verified < self._verify_aliases_s:
+            return str(recorded)
+        version = str(self._registry.resolve(f"{model}@{alias}").version)
+        self._verified[(model, alias)] = time.monotonic()
+        return version
 
     def model_dir(self, model: str, version: str) -> Path:
         if not version.isdigit():
             raise VersionNotFound(f"model {model!r} has no version {version!r} (versions are numbers)")
+        if self._served_forms is not None:
+            form = self._store.compiled.served_form(model, version)
+            if form is not None:
+                from modelport.runtime import write_served_form
+
+                return write_served_form(form, self._served_forms)
         return Path(self._registry.local_model_dir(model, int(version)))
 
 

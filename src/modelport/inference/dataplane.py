@@ -266,7 +266,7 @@ class DataPlane:
     async def _load(self, pool: ModelPool, version: str) -> ServedVersion:
         model_name = pool.spec.model
         model_dir = await asyncio.to_thread(self.catalog.model_dir, model_name, version)
-        loaded = await asyncio.to_thread(self._load_warm, model_dir)
+        loaded = await asyncio.to_thread(self._load_warm, model_dir, model_name, version)
         from modelport.runtime import AdaptiveBatcher
 
         batch_rows = self.metrics.batch_rows.labels(pool.name, version)
@@ -280,8 +280,8 @@ class DataPlane:
         log.info("loaded %s v%s with the %s predictor", model_name, version, loaded.kind)
         return ServedVersion(model_name, version, loaded, batcher)
 
-    def _load_warm(self, model_dir: Path) -> LoadedModel:
-        loaded = self._loader(model_dir)
+    def _load_warm(self, model_dir: Path, model: str, version: str) -> LoadedModel:
+        loaded = self._loader(model_dir, model=model, version=version)
         loaded.warm_up()
         return loaded
 

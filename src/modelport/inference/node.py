@@ -72,7 +72,12 @@ class Node:
             if store is None:
                 store = self._owned_store = _open_store(settings)
             registry = registry if registry is not None else _open_registry(settings, store)
-            catalog = RegistryCatalog(registry, store)
+            catalog = RegistryCatalog(
+                registry,
+                store,
+                served_forms=settings.cache_dir / "served" if "onnx" in settings.runtime.prefer else None,
+                verify_aliases_s=settings.serving.resync_interval_s,
+            )
             followed = store
         self.store = store
         self.registry = registry

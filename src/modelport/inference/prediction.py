@@ -20,8 +20,14 @@ __all__ = ["InferenceInput", "ModelLoader", "Parse", "Prediction", "PredictionOb
 Parse = Callable[["InputSchema"], "Features"]
 """Validate decoded rows against a model's input schema (raises ``InvalidInput`` naming row and column)."""
 
-ModelLoader = Callable[[Path], "LoadedModel"]
-"""Blocking: turn an MLflow model directory into a loaded model (``runtime.load_model``)."""
+
+class ModelLoader(Protocol):
+    """Blocking: turn an MLflow model directory into a loaded model (``runtime.VersionLoader``).
+
+    ``model`` and ``version`` name the registered version the directory holds.
+    """
+
+    def __call__(self, model_dir: Path, *, model: str = "", version: str = "") -> LoadedModel: ...
 
 
 @dataclass(frozen=True)

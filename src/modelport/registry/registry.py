@@ -275,6 +275,7 @@ class Registry:
                 self._client.delete_model_version(name, str(version))
             for alias in aliases:
                 tx.set_alias(name, alias, None)
+            tx.unlink_compiled(name, version)
             entry = tx.append_history(
                 model=name,
                 action="delete",

@@ -15,6 +15,10 @@ Two levels (:func:`compiled_store`):
   database connection.
 
 A verdict "no ONNX" (conversion failed or parity refused) is stored too, so nobody retries it.
+
+A load that knows which registered version it loads *links* the version to its key (with its
+``MLmodel`` and sample). A replica whose disk has nothing of that version then serves it from a
+*served-form folder* (:func:`write_served_form`): those two files and the key, no estimator, no MLflow.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import hashlib
 import json
 import logging
 import os
+import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -30,17 +35,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from modelport.runtime.parity import PROBABILITY_ATOL, REGRESSION_RTOL, ParityReport
+from modelport.types import SAMPLE_FILENAME
 
 if TYPE_CHECKING:
-    from modelport.state import CompiledTable
+    from modelport.state import CompiledTable, ServedForm
 
 __all__ = [
+    "COMPILED_KEY_FILE",
     "Compiled",
     "CompiledStore",
     "DiskCompiledStore",
     "SharedCompiledStore",
     "TieredCompiledStore",
     "compile_key",
+    "key_of",
+    "write_served_form",
 ]
 
 log = logging.getLogger(__name__)
@@ -58,6 +67,38 @@ def _tool_versions() -> str:
         except metadata.PackageNotFoundError:
             versions.append(f"{tool}=none")
     return ";".join(versions)
+
+
+COMPILED_KEY_FILE = "modelport_compiled_key"
+"""In a served-form folder: the key of the compiled form that stands in for the model's own files."""
+
+
+def key_of(model_dir: Path) -> str:
+    """The compiled form's key of ``model_dir``: named by a served-form folder, else :func:`compile_key`."""
+    named = model_dir / COMPILED_KEY_FILE
+    return named.read_text().strip() if named.is_file() else compile_key(model_dir)
+
+
+def write_served_form(form: ServedForm, root: Path) -> Path:
+    """``root/<model>/<version>-<key>``: the version's ``MLmodel``, sample and compiled key (made once,
+    renamed into place whole so concurrent workers never see half of it)."""
+    target = root / form.model / f"{form.version}-{form.key[:16]}"
+    if (target / COMPILED_KEY_FILE).is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    scratch.mkdir()
+    (scratch / "MLmodel").write_text(form.mlmodel)
+    if form.sample is not None:
+        (scratch / SAMPLE_FILENAME).write_bytes(form.sample)
+    (scratch / COMPILED_KEY_FILE).write_text(form.key)
+    try:
+        scratch.rename(target)
+    except OSError:  # another worker made it first: same content
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not (target / COMPILED_KEY_FILE).is_file():
+            raise
+    return target
 
 
 def compile_key(model_dir: Path) -> str:
@@ -129,6 +170,10 @@ class CompiledStore(Protocol):
 
     def put(self, key: str, compiled: Compiled, *, model: str, version: str) -> None: ...
 
+    def link(self, key: str, *, model: str, version: str, model_dir: Path) -> None:
+        """Record that registered ``model``/``version`` (its files in ``model_dir``) compiles under ``key``."""
+        ...
+
 
 @dataclass(frozen=True)
 class DiskCompiledStore:
@@ -157,6 +202,9 @@ class DiskCompiledStore:
             _write_atomically(entry / "model.onnx", compiled.onnx)
         _write_atomically(entry / "verdict.json", compiled.verdict().encode())
 
+    def link(self, key: str, *, model: str, version: str, model_dir: Path) -> None:
+        """Nothing to do: the disk cache serves the machine that holds the model files already."""
+
 
 class SharedCompiledStore:
     """The state store's ``modelport_compiled`` table, seen by every replica and batch job."""
@@ -170,6 +218,12 @@ class SharedCompiledStore:
 
     def put(self, key: str, compiled: Compiled, *, model: str, version: str) -> None:
         self._table.put(key, model=model, version=version, verdict=compiled.verdict(), payload=compiled.onnx)
+
+    def link(self, key: str, *, model: str, version: str, model_dir: Path) -> None:
+        sample_path = model_dir / SAMPLE_FILENAME
+        sample = sample_path.read_bytes() if sample_path.is_file() else None
+        mlmodel = (model_dir / "MLmodel").read_text()
+        self._table.link(key, model=model, version=version, mlmodel=mlmodel, sample=sample)
 
 
 @dataclass(frozen=True)
@@ -198,6 +252,12 @@ class TieredCompiledStore:
         except Exception as exc:  # as in get: keep the result on this machine at least
             log.warning("cannot store the compiled %s/%s in the state store: %s", model, version, exc)
         self.local.put(key, replace(compiled, origin=None), model=model, version=version)
+
+    def link(self, key: str, *, model: str, version: str, model_dir: Path) -> None:
+        try:
+            self.shared.link(key, model=model, version=version, model_dir=model_dir)
+        except Exception as exc:  # as in put: only other replicas' start-up time depends on it
+            log.warning("cannot link %s/%s to its compiled form in the state store: %s", model, version, exc)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
 from modelport.model_format import onnx_predicts_probabilities, read_mlmodel
-from modelport.runtime.compiled import CompiledStore, compile_key
+from modelport.runtime.compiled import COMPILED_KEY_FILE, Compiled, CompiledStore, compile_key
 from modelport.runtime.compiler import compile_estimator
 from modelport.runtime.features import Features
 from modelport.runtime.native import NativePredictor, PyfuncPredictor
@@ -104,8 +104,10 @@ def load_model(
 
     ``store`` keeps compiled forms: a version compiled by any process that shares it loads without
     converting; one compiled here is put there (``model``/``version`` label the entry, default: the
-    folder's names). Raises :class:`~modelport.errors.InvalidSource` when the directory is not a
-    loadable MLflow model.
+    folder's names). Given both, ``model`` and ``version`` name the registered version the folder
+    holds: a version that serves as ONNX is then linked to its compiled form, so replicas elsewhere
+    serve it from a served-form folder (see ``modelport.runtime.compiled``), which this loads too.
+    Raises :class:`~modelport.errors.InvalidSource` when the directory is not a loadable MLflow model.
     """
     model_dir = Path(model_dir)
     meta = read_mlmodel(model_dir)
@@ -113,6 +115,8 @@ def load_model(
     sample, sample_features = _read_sample(model_dir, schema)
     origin = _Origin(schema, meta.flavor, sample, sample_features)
 
+    if (model_dir / COMPILED_KEY_FILE).is_file():
+        return _load_served_form(model_dir, store, prefer, intra_op_threads, origin)
     if meta.flavor == "onnx" and "onnx" in prefer:
         return _load_onnx_flavor(model_dir, meta.flavors["onnx"], intra_op_threads, origin)
 
@@ -120,15 +124,12 @@ def load_model(
     found = store.get(key) if store is not None and key is not None else None
     if found is not None:
         log.info("%s: compiled form found in the %s, not converting", model_dir, found.origin)
+    registered = model != "" and version != ""
     if found is not None and found.onnx is not None:
+        if store is not None and key is not None and registered:
+            store.link(key, model=model, version=version, model_dir=model_dir)
         # A version already converted and checked: no need to even deserialize the original.
-        predictor = OnnxPredictor(
-            new_session(found.onnx, intra_op_threads),
-            schema.names,
-            classes=found.classes,
-            probabilities=found.predicts_probabilities,
-        )
-        return origin.loaded(predictor, found.model_type, found.parity, compiled_from=found.origin)
+        return _from_compiled(found, found.onnx, intra_op_threads, origin)
 
     pyfunc = _load_pyfunc(model_dir)
     raw = _raw_estimator(pyfunc)
@@ -150,6 +151,8 @@ def load_model(
             converted = True
             if store is not None and key is not None:
                 store.put(key, compiled, model=model or model_dir.parent.name, version=version or model_dir.name)
+                if registered and onnx_predictor is not None:
+                    store.link(key, model=model, version=version, model_dir=model_dir)
             if onnx_predictor is not None:
                 return origin.loaded(onnx_predictor, model_type, compiled.parity, converted=True)
             parity = compiled.parity
@@ -224,6 +227,29 @@ def _raw_estimator(pyfunc: Any) -> Any | None:
     except Exception:  # most flavors do not implement get_raw_model
         return None
     return raw if hasattr(raw, "predict") and hasattr(raw, "get_params") else None
+
+
+def _load_served_form(
+    model_dir: Path, store: CompiledStore | None, prefer: Sequence[str], threads: int, origin: _Origin
+) -> LoadedModel:
+    """A folder holding a version's ``MLmodel``, sample and compiled key: served by its stored ONNX form."""
+    key = (model_dir / COMPILED_KEY_FILE).read_text().strip()
+    found = store.get(key) if store is not None and "onnx" in prefer else None
+    if found is None or found.onnx is None:
+        raise InvalidSource(
+            f"{model_dir} holds only the compiled form {key[:16]} of a version, which "
+            + ("ONNX is not preferred for" if "onnx" not in prefer else "the compiled store does not have")
+        )
+    log.info("%s: served from its compiled form in the %s", model_dir, found.origin)
+    return _from_compiled(found, found.onnx, threads, origin)
+
+
+def _from_compiled(found: Compiled, onnx: bytes, threads: int, origin: _Origin) -> LoadedModel:
+    session = new_session(onnx, threads)
+    predictor = OnnxPredictor(
+        session, origin.schema.names, classes=found.classes, probabilities=found.predicts_probabilities
+    )
+    return origin.loaded(predictor, found.model_type, found.parity, compiled_from=found.origin)
 
 
 def _load_onnx_flavor(model_dir: Path, conf: dict[str, Any], threads: int, origin: _Origin) -> LoadedModel:

@@ -4,7 +4,7 @@ Every table is named ``modelport_*`` and the migrations keep their revision in
 ``modelport_alembic_version``, so the store may share a PostgreSQL database with the MLflow registry.
 """
 
-from modelport.state.compiled import CompiledRecord, CompiledTable
+from modelport.state.compiled import CompiledRecord, CompiledTable, ServedForm
 from modelport.state.drift import BucketCounts, CountKey, DriftCountStore, WindowCounts
 from modelport.state.listener import RevisionListener
 from modelport.state.outcomes import OutcomeKey, OutcomeStore
@@ -43,6 +43,7 @@ __all__ = [
     "PolicyRevision",
     "PolicyStore",
     "RevisionListener",
+    "ServedForm",
     "ShadowRecord",
     "StateStore",
     "StateTransaction",

@@ -4,6 +4,10 @@ One row per key (the model's content hash and the converter versions, made by ``
 Rows are written once and never updated: the first writer wins, a second writer of the same key had
 the same inputs and so the same result. ``payload`` is NULL when the verdict says "no ONNX", which is
 stored too, so no replica retries a conversion that failed parity.
+
+A second table links a registered version to its key, with the version's ``MLmodel`` and registration
+sample: with those and the ONNX bytes, a replica on another machine serves the version without
+importing MLflow or downloading its artifacts (a :class:`ServedForm`).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sqlalchemy as sa
 from modelport.state import tables
 from modelport.state.timestamps import aware, utcnow
 
-__all__ = ["CompiledRecord", "CompiledTable"]
+__all__ = ["CompiledRecord", "CompiledTable", "ServedForm"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +33,18 @@ class CompiledRecord:
     verdict: str
     payload: bytes | None
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ServedForm:
+    """A registered version as served from its compiled form: the key of its ONNX bytes and the two
+    files of its model folder a predictor needs besides them."""
+
+    model: str
+    version: str
+    key: str
+    mlmodel: str
+    sample: bytes | None
 
 
 class CompiledTable:
@@ -63,3 +79,30 @@ class CompiledTable:
         with self._engine.begin() as conn:
             query = sa.delete(t) if key is None else sa.delete(t).where(t.c.key == key)
             return int(conn.execute(query).rowcount)
+
+    def link(self, key: str, *, model: str, version: str, mlmodel: str, sample: bytes | None) -> bool:
+        """Record that registered ``model``/``version`` compiles under ``key``; True when this call stored it."""
+        t = tables.compiled_versions
+        values = {"model": model, "version": version, "key": key, "mlmodel": mlmodel, "sample": sample}
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(sa.insert(t).values(**values, created_at=utcnow()))
+        except sa.exc.IntegrityError:  # linked already (the files of a registered version never change)
+            return False
+        return True
+
+    def served_form(self, model: str, version: str) -> ServedForm | None:
+        """``model``/``version`` as a replica can serve it without its model files: linked to a compiled
+        form that passed parity (None otherwise: the version must be loaded from the registry)."""
+        v, c = tables.compiled_versions, tables.compiled
+        query = (
+            sa.select(v.c.key, v.c.mlmodel, v.c.sample)
+            .join(c, c.c.key == v.c.key)
+            .where(v.c.model == model, v.c.version == version, c.c.payload.is_not(None))
+        )
+        with self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        sample = None if row.sample is None else bytes(row.sample)
+        return ServedForm(model, version, row.key, row.mlmodel, sample)

@@ -89,6 +89,11 @@ class StateTransaction:
     def history(self, model: str) -> list[HistoryEntry]:
         return _select_history(self._conn, model)
 
+    def unlink_compiled(self, model: str, version: int) -> None:
+        """A deleted version is no longer served from its compiled form (see ``CompiledTable.link``)."""
+        t = tables.compiled_versions
+        self._conn.execute(sa.delete(t).where(t.c.model == model, t.c.version == str(version)))
+
     def undone_ids(self, model: str) -> set[int]:
         t = tables.history
         rows = self._conn.execute(sa.select(t.c.undoes).where(t.c.model == model, t.c.undoes.is_not(None)))

@@ -181,6 +181,19 @@ compiled = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Which compiled form serves which registered version (migration 0005), with the two files a replica needs
+# besides the ONNX bytes: ``MLmodel`` (signature, flavor) and the registration sample (warm-up, drift).
+compiled_versions = sa.Table(
+    "modelport_compiled_versions",
+    metadata,
+    sa.Column("model", sa.String(256), primary_key=True),
+    sa.Column("version", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(128), nullable=False),
+    sa.Column("mlmodel", sa.Text, nullable=False),
+    sa.Column("sample", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 # Feature drift: each replica's cumulative bin counts of one time bucket (epoch seconds), JSON per feature.
 drift_counts = sa.Table(
     "modelport_drift_counts",

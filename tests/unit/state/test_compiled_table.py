@@ -44,3 +44,28 @@ def test_forget_removes_one_key_or_all(store: StateStore) -> None:
     assert store.compiled.forget() == 2
     assert store.compiled.get("b") is None
     assert store.compiled.get("missing") is None
+
+
+def test_a_linked_version_is_served_only_from_a_form_that_passed(store: StateStore) -> None:
+    store.compiled.put("passed", model="m", version="1", verdict="{}", payload=b"onnx")
+    store.compiled.put("refused", model="m", version="2", verdict="{}", payload=None)
+    assert store.compiled.link("passed", model="m", version="1", mlmodel="flavors: {}", sample=b"rows")
+    assert store.compiled.link("refused", model="m", version="2", mlmodel="flavors: {}", sample=None)
+    assert not store.compiled.link("other", model="m", version="1", mlmodel="changed", sample=None)
+
+    form = store.compiled.served_form("m", "1")
+
+    assert form is not None
+    assert (form.key, form.mlmodel, form.sample) == ("passed", "flavors: {}", b"rows")
+    assert store.compiled.served_form("m", "2") is None  # its verdict is "no ONNX": load the model files
+    assert store.compiled.served_form("m", "3") is None
+    store.compiled.forget("passed")
+    assert store.compiled.served_form("m", "1") is None  # forgotten compiled form: nothing to serve from
+
+
+def test_a_deleted_version_is_unlinked(store: StateStore) -> None:
+    store.compiled.put("k", model="m", version="1", verdict="{}", payload=b"onnx")
+    store.compiled.link("k", model="m", version="1", mlmodel="x", sample=None)
+    with store.locked("model:m") as tx:
+        tx.unlink_compiled("m", 1)
+    assert store.compiled.served_form("m", "1") is None

@@ -59,7 +59,7 @@ def test_mlflows_row_in_the_shared_version_table_is_left_alone(tmp_path: Path, p
     engine = engine_for(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars().all() == [MLFLOW_REVISION]
-        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == "0004"
+        assert conn.execute(sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar_one() == "0005"
     engine.dispose()
 
 

@@ -19,7 +19,7 @@ def test_migrations_create_exactly_the_tables_the_queries_use(store: StateStore,
         indexes = {(i["name"], tuple(i["column_names"])) for i in reflected_indexes}
         assert indexes == {(i.name, tuple(c.name for c in i.columns)) for i in table.indexes}, table.name
     with engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from modelport_alembic_version")).scalar_one() == "0004"
+        assert conn.execute(sa.text("select version_num from modelport_alembic_version")).scalar_one() == "0005"
         if engine.dialect.name == "postgresql":  # constraints and sequences are named after the table too
             names = conn.execute(
                 sa.text(

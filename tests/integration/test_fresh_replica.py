@@ -1,0 +1,110 @@
+"""A replica with an empty home serves from modelport's own records: the alias as modelport moved it
+and the compiled form linked to the version. No conversion, no download, no MLflow import."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import mlflow.pyfunc
+import pandas as pd
+from mlflow import MlflowClient
+
+from modelport.inference import RegistryCatalog
+from modelport.registry import Registry
+from modelport.settings import Settings
+from tests.integration.cli_runner import Cli
+
+_REPLICA = """
+import asyncio, json, sys
+import pandas as pd
+from modelport.inference import Node
+from modelport.inference.codecs import seed
+from modelport.settings import Settings
+
+async def main():
+    rows = pd.read_csv(sys.argv[1]).head(7).to_dict(orient="records")
+    async with Node(Settings(), deployments=["credit"]) as node:
+        prediction = await node.plane.predict("credit", seed.decode_features({"features": rows}))
+        answer = seed.answer(prediction)
+    mlflow = sorted(m for m in sys.modules if m == "mlflow" or m.startswith("mlflow."))
+    print(json.dumps({"version": answer["model_version"], "predictions": answer["predictions"].tolist(),
+                      "mlflow_modules": len(mlflow)}))
+
+asyncio.run(main())
+"""
+
+
+def _replica(demo_home: Path, home: Path) -> dict[str, Any]:
+    """Start a data plane in a fresh interpreter with its own empty home, the demo's registry and state."""
+    env = {
+        "MODELPORT_HOME": str(home),
+        "MODELPORT_REGISTRY_URI": f"sqlite:///{demo_home / 'registry.db'}",
+        "MODELPORT_STATE_URI": f"sqlite:///{demo_home / 'state.db'}",
+        "PATH": "/usr/bin:/bin",
+    }
+    source = str(demo_home / "demo" / "credit_to_score.csv")
+    done = subprocess.run(
+        [sys.executable, "-c", _REPLICA, source], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return answer
+
+
+def _expected(demo_home: Path, version: int) -> list[Any]:
+    rows = pd.read_csv(demo_home / "demo" / "credit_to_score.csv").head(7)
+    model = mlflow.pyfunc.load_model(f"models:/credit_risk/{version}")
+    return [int(p) for p in model.predict(rows)]
+
+
+def test_a_fresh_replica_serves_a_compiled_version_without_mlflow(demo_home: Path, tmp_path: Path) -> None:
+    cli = Cli(demo_home)
+    cli("deploy", "credit", "--model", "credit_risk")
+    cli("compile", "credit_risk/1")  # links version 1 to its compiled form
+
+    first = _replica(demo_home, tmp_path / "a")
+
+    assert first["version"] == "1"
+    assert first["mlflow_modules"] == 0
+    assert [p.name[:2] for p in (tmp_path / "a" / "cache" / "served" / "credit_risk").iterdir()] == ["1-"]
+    assert not (tmp_path / "a" / "cache" / "models").exists()  # nothing downloaded
+    mlflow.set_tracking_uri(f"sqlite:///{demo_home / 'registry.db'}")
+    mlflow.set_registry_uri(f"sqlite:///{demo_home / 'registry.db'}")
+    assert first["predictions"] == _expected(demo_home, 1)
+
+
+def test_a_version_not_yet_linked_is_loaded_from_the_registry_then_linked(demo_home: Path, tmp_path: Path) -> None:
+    cli = Cli(demo_home)
+    cli("deploy", "credit", "--model", "credit_risk")
+    cli("promote", "credit_risk", "2")
+
+    first = _replica(demo_home, tmp_path / "a")  # downloads v2, converts it, links it
+    second = _replica(demo_home, tmp_path / "b")
+
+    assert (first["version"], second["version"]) == ("2", "2")
+    assert first["mlflow_modules"] > 0
+    assert (tmp_path / "a" / "cache" / "models").is_dir()
+    assert second["mlflow_modules"] == 0
+    assert not (tmp_path / "b" / "cache" / "models").exists()
+    assert first["predictions"] == second["predictions"]
+
+
+def test_an_alias_moved_straight_in_mlflow_is_seen_once_verification_is_due(demo_home: Path) -> None:
+    settings = Settings(home=demo_home)
+    registry = Registry.open(settings)
+    trusting = RegistryCatalog(registry, registry.store, verify_aliases_s=3600)
+    verifying = RegistryCatalog(registry, registry.store, verify_aliases_s=0)
+    client = MlflowClient(settings.resolved_registry_uri, settings.resolved_registry_uri)
+    assert trusting.resolve("credit_risk", "production") == "1"
+
+    client.set_registered_model_alias("credit_risk", "production", "2")  # behind modelport's back
+    client.set_registered_model_alias("credit_risk", "champion", "2")
+
+    assert trusting.resolve("credit_risk", "production") == "1"  # modelport's record, until verified
+    assert verifying.resolve("credit_risk", "production") == "2"
+    assert trusting.resolve("credit_risk", "champion") == "2"  # no record: MLflow answers at once
+    registry.store.close()
