@@ -35,7 +35,10 @@ def serve(
         str | None, typer.Option("--default", help="Deployment answering /predict and /invocations.")
     ] = None,
 ) -> None:
-    """Serve deployments over REST: the /predict API, MLflow /invocations and Open Inference V2."""
+    """Serve deployments over REST: the /predict API, MLflow /invocations and Open Inference V2.
+
+    Example: modelport serve --port 8080 --workers 2 --default credit
+    """
     base = settings_from(ctx)
     # Flags override the environment (MODELPORT_SERVING__*), which overrides the defaults.
     given = {"host": host, "port": port, "workers": workers, "deployments": deployment, "default_deployment": default}
