@@ -114,7 +114,7 @@ def score(
         scorer = RuntimeScorer(loader(resolved.model_dir, model=resolved.name, version=str(resolved.version)))
         info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)
         show = not json_output and sys.stderr.isatty()
-        progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
+        progress = RichProgress(f"{resolved.name}/{resolved.version}") if show else NullProgress()
         what = f"{resolved.name} v{resolved.version}"
         drift = drift_scorer(scorer, resolved.model_dir, settings.drift, what=what)
         try:
