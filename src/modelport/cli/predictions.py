@@ -76,7 +76,7 @@ def log(
     if not rows:
         console.print(f"no logged requests of {name} since {since}")
         return
-    columns = ["time", "request id", "variant", "version", "latency ms", "rows", "prediction"]
+    columns = ["time", "request id", "served", "ms", "rows", "prediction"]
     if feedback:
         columns.append("feedback")
     print_table(f"Prediction log of {name}", columns, [_cells(r, feedback) for r in rows], times={"time"})
@@ -88,9 +88,8 @@ def _cells(row: dict[str, Any], feedback: bool) -> list[Any]:
     cells: list[Any] = [
         row["time"],
         row["request_id"],
-        row["variant"],
-        row["version"],
-        f"{row['latency_ms']:.2f}",
+        f"{row['variant']} v{row['version']}",
+        f"{row['latency_ms']:.1f}",
         row["rows"],
         "" if first is None else first,
     ]
