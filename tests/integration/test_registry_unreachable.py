@@ -26,6 +26,7 @@ COMMANDS = [
     ("history", "credit_risk", "--json"),
     ("deploy", "credit", "--model", "credit_risk"),
     ("batch", "score", "credit_risk@production", "in.csv", "out.parquet"),
+    ("serve", "--port", "0"),  # refuses to start: it would serve nothing
 ]
 
 
@@ -59,6 +60,8 @@ CASES = [
     ("missing database", COMMANDS[1]),
     ("http, nothing listening", COMMANDS[0]),
     ("http, nothing listening", COMMANDS[2]),
+    ("missing database", COMMANDS[-1]),
+    ("http, nothing listening", COMMANDS[-1]),
 ]
 
 

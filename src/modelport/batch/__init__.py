@@ -13,6 +13,7 @@ from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.local import score_locally
 from modelport.batch.progress import NullProgress, ProgressReporter, RichProgress
+from modelport.batch.rowcount import RowTotal, expected_rows
 from modelport.batch.scorer import ModelInfo, Scorer, Scores
 from modelport.batch.source import InputFile, InputFormat, discover_inputs, read_chunks
 from modelport.batch.summary import RunSummary
@@ -27,11 +28,13 @@ __all__ = [
     "OutputLayout",
     "ProgressReporter",
     "RichProgress",
+    "RowTotal",
     "RunSummary",
     "Scorer",
     "Scores",
     "discover_inputs",
     "drift_scorer",
+    "expected_rows",
     "parse_keep",
     "partial_dir",
     "read_chunks",

@@ -20,6 +20,7 @@ from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.part import score_batch
 from modelport.batch.progress import NullProgress, ProgressReporter
+from modelport.batch.rowcount import RowTotal, expected_rows
 from modelport.batch.scorer import ModelInfo, Scorer
 from modelport.batch.sink import OutputStream, part_suffix, write_part
 from modelport.batch.source import Chunk, InputFile, discover_inputs, read_chunks
@@ -37,7 +38,6 @@ _REJECTED = "rejected"
 class _Pending:
     index: int
     rows: int
-    consumed: float
     future: Future[tuple[PartRecord, BadRow | None]] | None
 
 
@@ -86,16 +86,18 @@ class _Run:
         """Stream ``files``, keeping at most ``2 * workers`` chunks in flight, finishing them in order."""
         pool = ThreadPoolExecutor(self.job.workers, thread_name_prefix="modelport-batch")
         in_flight: deque[_Pending] = deque()
+        expected = expected_rows(files)
         chunks = read_chunks(files, batch_size=self.job.batch_size, text_columns=self.scorer.input_types)
         try:
             for chunk in chunks:
                 done = chunk.index in self.checkpoint.done
                 future = None if done else pool.submit(self._process, chunk)
-                in_flight.append(_Pending(chunk.index, chunk.batch.num_rows, chunk.consumed, future))
+                in_flight.append(_Pending(chunk.index, chunk.batch.num_rows, future))
                 while len(in_flight) > 2 * self.job.workers:
-                    self._finish(in_flight.popleft(), progress)
+                    self._finish(in_flight.popleft(), progress, expected)
             while in_flight:
-                self._finish(in_flight.popleft(), progress)
+                self._finish(in_flight.popleft(), progress, expected)
+            progress.update(self.rows_done, RowTotal(self.rows_done))  # every row read: the real total
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             self.output.abort()
@@ -119,7 +121,7 @@ class _Run:
             write_part(part.rejected, self.checkpoint.part_path(chunk.index, _REJECTED, self.suffix), fmt)
         return PartRecord(chunk.index, chunk.batch.num_rows, part.output.num_rows, part.rejected.num_rows), None
 
-    def _finish(self, pending: _Pending, progress: ProgressReporter) -> None:
+    def _finish(self, pending: _Pending, progress: ProgressReporter, expected: RowTotal) -> None:
         """In input order: checkpoint a scored part (or stop at the first bad row with --strict), then
         append it to the output while later parts are still being scored."""
         if pending.future is not None:
@@ -137,7 +139,7 @@ class _Run:
         if done.rows_rejected:
             self.rejected.append(self.checkpoint.part_path(done.index, _REJECTED, self.suffix))
         self.rows_done += pending.rows
-        progress.update(self.rows_done, pending.consumed)
+        progress.update(self.rows_done, expected)
 
     def commit(self, resumed: int) -> RunCounts:
         """Rename the output (and the rejected rows, if any) into place, each at once."""

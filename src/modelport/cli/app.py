@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from modelport import __version__
 from modelport.cli.context import CliState
+from modelport.cli.helpformat import HelpfulGroup, Typer
 from modelport.cli.output import err_console
 from modelport.errors import InvalidSettings, ModelportError
 from modelport.settings import Settings
@@ -25,7 +25,7 @@ from modelport.settings import Settings
 __all__ = ["app"]
 
 
-class _ModelportGroup(TyperGroup):
+class _ModelportGroup(HelpfulGroup):
     """Runs every sub-command; a ModelportError becomes ``error[code]: message`` and its exit code.
 
     ``main`` is the entry point of both the console script and typer's test runner, and its
@@ -72,12 +72,12 @@ def _hoist_global_options(args: list[str]) -> list[str]:
     return front + rest
 
 
-app = typer.Typer(
+app = Typer(
     cls=_ModelportGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    help="Take trained models from a registry to production and keep them safe there.",
+    help="Take trained models from a registry to production and keep them safe there.\n\nExample: modelport demo",
 )
 
 

@@ -26,7 +26,8 @@ from modelport.batch.model_ref import resolve_model
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.schedule import ScheduleSpec, render_airflow_dag, render_cronjob
 from modelport.cli.context import registry_from, settings_from, store_from
-from modelport.cli.output import err_console, print_json
+from modelport.cli.helpformat import Typer
+from modelport.cli.output import err_console, json_flag, print_json
 from modelport.cli.pairs import parse_pairs
 from modelport.runtime import model_loader
 
@@ -40,7 +41,11 @@ class Engine(StrEnum):
     SPARK = "spark"
 
 
-app = typer.Typer(help="Score files with a model version; schedule such runs.", no_args_is_help=True)
+app = Typer(
+    help="Score files with a model version; schedule such runs.\n\n"
+    "Example: modelport batch score credit_risk in.csv out.parquet",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -51,17 +56,34 @@ def score(
     output: Annotated[Path, typer.Argument(help="Output file; its extension picks the format.")],
     output_format: Annotated[InputFormat | None, typer.Option("--format", help="Output format.")] = None,
     input_format: Annotated[InputFormat | None, typer.Option("--input-format", help="Input format.")] = None,
-    keep: Annotated[str | None, typer.Option(help="Input columns to keep: all, none or col,col.")] = None,
-    id_column: Annotated[str | None, typer.Option("--id", help="Id column, kept in output and rejects.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Scoring threads (default: the cores).")] = None,
-    batch_size: Annotated[int | None, typer.Option(help="Rows per batch and checkpointed part.")] = None,
+    keep: Annotated[
+        str | None, typer.Option(metavar="all|none|COL,COL", help="Input columns to keep in the output.")
+    ] = None,
+    id_column: Annotated[
+        str | None, typer.Option("--id", metavar="COLUMN", help="Id column, kept in output and rejects.")
+    ] = None,
+    workers: Annotated[int | None, typer.Option(metavar="N", help="Scoring threads (default: the cores).")] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(metavar="ROWS", help="Rows per batch and checkpointed part.")
+    ] = None,
     strict: Annotated[bool, typer.Option(help="Fail at the first bad row instead of rejecting it.")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing output.")] = False,
     engine: Annotated[Engine, typer.Option(help="Where to score.")] = Engine.LOCAL,
-    spark_master: Annotated[str | None, typer.Option(help="Spark master URL (default: local[*]).")] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the run summary as JSON, no progress.")] = False,
+    spark_master: Annotated[
+        str | None, typer.Option(metavar="URL", help="Spark master URL (default: local[*]).")
+    ] = None,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "the run summary as a JSON object, no progress bar (output, inputs, model, predictor, rows_in, "
+            "rows_out, rows_rejected, parts, duration_s, rows_per_s, started_utc, finished_utc, drift, …)"
+        ),
+    ] = False,
 ) -> None:
-    """Score INPUT with MODEL_REF into OUTPUT: streaming, parallel, resumable, atomic."""
+    """Score INPUT with MODEL_REF into OUTPUT: streaming, parallel, resumable, atomic.
+
+    Example: modelport batch score credit_risk@production customers.csv scores.parquet
+    """
     settings = settings_from(ctx)
     job_options: dict[str, int] = {}
     if (workers or settings.batch.workers) is not None:
@@ -92,7 +114,7 @@ def score(
         scorer = RuntimeScorer(loader(resolved.model_dir, model=resolved.name, version=str(resolved.version)))
         info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)
         show = not json_output and sys.stderr.isatty()
-        progress = RichProgress(f"scoring {resolved.name}/{resolved.version}") if show else NullProgress()
+        progress = RichProgress(f"{resolved.name}/{resolved.version}") if show else NullProgress()
         what = f"{resolved.name} v{resolved.version}"
         drift = drift_scorer(scorer, resolved.model_dir, settings.drift, what=what)
         try:
@@ -154,16 +176,21 @@ def schedule(
     input: Annotated[str, typer.Argument(help="Input as the scheduled container sees it.")],
     output: Annotated[str, typer.Argument(help="Output as the scheduled container sees it.")],
     name: Annotated[str, typer.Option(help="Name of the CronJob and DAG (a DNS label).")],
-    cron: Annotated[str, typer.Option(help="Cron expression.")] = "0 2 * * *",
+    cron: Annotated[str, typer.Option(metavar="EXPRESSION", help="When to run (cron syntax).")] = "0 2 * * *",
     image: Annotated[str, typer.Option(help="Container image with modelport installed.")] = "modelport:latest",
     namespace: Annotated[str | None, typer.Option(help="Kubernetes namespace.")] = None,
-    env: Annotated[list[str] | None, typer.Option(help="KEY=VALUE for the run's environment; repeatable.")] = None,
+    env: Annotated[
+        list[str] | None, typer.Option(metavar="KEY=VALUE", help="For the run's environment; repeatable.")
+    ] = None,
     id_column: Annotated[str | None, typer.Option("--id", help="Passed to batch score.")] = None,
     keep: Annotated[str | None, typer.Option(help="Passed to batch score.")] = None,
     workers: Annotated[int | None, typer.Option(help="Passed to batch score.")] = None,
     out_dir: Annotated[Path, typer.Option(help="Folder to write the files to.")] = Path("."),
 ) -> None:
-    """Write NAME-cronjob.yaml (Kubernetes) and NAME_dag.py (Airflow) running `batch score` on a schedule."""
+    """Write NAME-cronjob.yaml (Kubernetes) and NAME_dag.py (Airflow) running `batch score` on a schedule.
+
+    Example: modelport batch schedule credit_risk /data/in.csv /data/out.parquet --name nightly-credit
+    """
     score_args: list[str] = []
     for option, value in (("--id", id_column), ("--keep", keep), ("--workers", workers)):
         if value is not None:

@@ -13,7 +13,7 @@ import typer
 
 from modelport.batch.model_ref import resolve_model
 from modelport.cli.context import registry_from, settings_from, store_from
-from modelport.cli.output import console, err_console, print_json
+from modelport.cli.output import console, err_console, json_flag, print_json
 from modelport.runtime import model_loader
 from modelport.runtime.compilation import compile_version
 
@@ -23,9 +23,15 @@ __all__ = ["compile_command"]
 def compile_command(
     ctx: typer.Context,
     model_ref: Annotated[str, typer.Argument(help="NAME@alias, NAME/version or NAME (= @production).")],
-    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    json_output: Annotated[
+        bool,
+        json_flag("the result as a JSON object (model, version, status, predictor, model_type, parity, origin, …)"),
+    ] = False,
 ) -> None:
-    """Compile MODEL_REF ahead of time: ONNX conversion and parity check, stored for every replica."""
+    """Compile MODEL_REF ahead of time: ONNX conversion and parity check, stored for every replica.
+
+    Example: modelport compile credit_risk@production
+    """
     settings = settings_from(ctx)
     resolved = resolve_model(model_ref, lambda: registry_from(ctx))
     # A model folder is not a version: it would be compiled under a name nobody looks up.

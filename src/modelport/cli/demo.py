@@ -14,7 +14,7 @@ import typer
 
 from modelport.cli.background import start_background, stop_background
 from modelport.cli.context import actor_from, registry_from, settings_from, store_from
-from modelport.cli.output import console, print_json
+from modelport.cli.output import console, json_flag, print_json
 from modelport.cli.serve import announcement, start_serving
 from modelport.errors import AlreadyExists
 from modelport.settings import Settings
@@ -59,9 +59,18 @@ def demo(
         bool, typer.Option("--background", help="Serve detached and return (stop with --stop).")
     ] = False,
     stop: Annotated[bool, typer.Option("--stop", help="Stop a server started with --background.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print what was done as JSON.")] = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "what was done as a JSON object (model, versions, production, reused, deployment, data_dir, "
+            "registry_uri; url, pid, log with --background)"
+        ),
+    ] = False,
 ) -> None:
-    """Train a credit-risk model in two versions, register both, promote v1, deploy and serve it."""
+    """Train a credit-risk model in two versions, register both, promote v1, deploy and serve it.
+
+    Example: modelport demo --background
+    """
     settings: Settings = settings_from(ctx)
     if stop:
         pid = stop_background(settings)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from modelport.cli.context import registry_from, settings_from, store_from
-from modelport.cli.output import console, err_console, print_json, print_table
+from modelport.cli.output import console, err_console, json_flag, print_json, print_table
 from modelport.deployments import SinglePolicy, policy_from_json
 from modelport.errors import AliasNotFound
 from modelport.registry import DEFAULT_ALIAS, normalize_alias
@@ -23,9 +23,14 @@ def deploy(
     name: Annotated[str, typer.Argument(help="Deployment name (used in URLs).")],
     model: Annotated[str, typer.Option("--model", "-m", help="Registered model to serve.")],
     alias: Annotated[str, typer.Option("--alias", "-a", help="Alias the deployment follows.")] = DEFAULT_ALIAS,
-    json_output: Annotated[bool, typer.Option("--json")] = False,
+    json_output: Annotated[
+        bool, json_flag("the deployment as a JSON object (name, model, alias, created, version: null before a promote)")
+    ] = False,
 ) -> None:
-    """Create a deployment that serves MODEL@ALIAS and follows every move of the alias."""
+    """Create deployment NAME that serves MODEL@ALIAS and follows every move of the alias.
+
+    Example: modelport deploy credit --model credit_risk --alias production
+    """
     from modelport.registry.names import validate_model_name
 
     validate_model_name(name)
@@ -44,8 +49,20 @@ def deploy(
         err_console.print(f"warning: {model} has no alias {alias!r} yet; promote a version before serving")
 
 
-def deployments(ctx: typer.Context, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """List deployments and the version each one serves now."""
+def deployments(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON list of deployments (name, model, alias, created, version, policy, "
+            "serving: a list of variant, version, weight)"
+        ),
+    ] = False,
+) -> None:
+    """List deployments and the version each one serves now.
+
+    Example: modelport deployments --json
+    """
     registry = registry_from(ctx)
     store = store_from(ctx)
     policies = store.policies.current_all()
@@ -67,8 +84,9 @@ def deployments(ctx: typer.Context, json_output: Annotated[bool, typer.Option("-
         return
     print_table(
         "Deployments",
-        ["name", "model", "alias", "alias version", "serving now", "created"],
-        [(r["name"], r["model"], r["alias"], r["version"] or "-", _shown(r), r["created"]) for r in rows],
+        ["name", "follows", "serving now", "created"],
+        [(r["name"], _follows(r), _shown(r), r["created"]) for r in rows],
+        times={"created"},
     )
 
 
@@ -83,6 +101,10 @@ def _serving(revision: PolicyRevision | None, alias_version: int | None) -> dict
             for v in policy.variants
         ]
     return {"policy": policy.kind, "serving": serving}
+
+
+def _follows(row: dict[str, Any]) -> str:
+    return f"{row['model']}@{row['alias']} → " + ("-" if row["version"] is None else f"v{row['version']}")
 
 
 def _shown(row: dict[str, Any]) -> str:

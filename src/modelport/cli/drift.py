@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from modelport.cli.context import registry_from, settings_from, store_from
-from modelport.cli.output import console, print_json, print_table
+from modelport.cli.output import console, json_flag, print_json, print_table, shown_time
 
 __all__ = ["drift", "register_commands"]
 
@@ -18,11 +18,19 @@ def drift(
     version: Annotated[
         int | None, typer.Option(help="Version to report on (default: the one its alias serves).")
     ] = None,
-    json_output: Annotated[bool, typer.Option("--json", help="The report as JSON (the HTTP route's shape).")] = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "the report as a JSON object, as GET /deployments/NAME/drift answers (deployment, model, "
+            "version, threshold, min_rows, enough_data, drifted, window, features)"
+        ),
+    ] = False,
 ) -> None:
     """PSI per input feature of NAME's served inputs against the version's registration sample.
 
     Reads the counts every server of the state store wrote (they flush every drift.flush_interval_s).
+
+    Example: modelport drift credit
     """
     from modelport.inference.drift import read_report, reference_from_dir
 
@@ -42,7 +50,9 @@ def drift(
     window = report.window
     console.print(
         f"{name} serves {report.model} v{report.version}: {window.rows:,} rows in the last {window.seconds:g} s "
-        f"against {window.reference_rows:,} reference rows; drifted at PSI >= {report.threshold:g}"
+        f"(since {shown_time(window.start)}) against {window.reference_rows:,} reference rows; "
+        f"drifted at PSI >= {report.threshold:g}",
+        markup=False,
     )
     if not report.enough_data:
         console.print(f"too few rows to judge (fewer than {report.min_rows}); no PSI yet")

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from modelport.cli.context import actor_from, registry_from, store_from
-from modelport.cli.output import console, print_json
+from modelport.cli.helpformat import Typer
+from modelport.cli.output import console, json_flag, print_json
 from modelport.edge import (
     ExportRequest,
     ModelFormat,
@@ -21,9 +22,11 @@ from modelport.edge import (
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Export a version as a self-contained ONNX bundle; verify bundles.", no_args_is_help=True)
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+app = Typer(
+    help="Export a version as a self-contained ONNX bundle; verify bundles.\n\n"
+    "Example: modelport edge export credit_risk --out bundle",
+    no_args_is_help=True,
+)
 
 
 @app.command()
@@ -45,9 +48,14 @@ def export(
         Path | None,
         typer.Option(help="An onnxruntime-web package folder: add web/, a page that reruns the golden vectors."),
     ] = None,
-    json_output: JsonFlag = False,
+    json_output: Annotated[
+        bool, json_flag("a JSON object (bundle, manifest, parity, history_id: null for an unregistered folder)")
+    ] = False,
 ) -> None:
-    """Write MODEL_REF as an edge bundle: model, manifest, golden vectors, parity report, predict.py."""
+    """Write MODEL_REF as an edge bundle: model, manifest, golden vectors, parity report, predict.py.
+
+    Example: modelport edge export credit_risk@production --out bundle --quantize int8
+    """
     folder = Path(model_ref).expanduser()
     registry = None
     if (folder / "MLmodel").is_file():
@@ -101,9 +109,18 @@ def verify(
     trust: Annotated[
         Path | None, typer.Option("--trust", help="Ed25519 public key (PEM): require a valid signature by it.")
     ] = None,
-    json_output: JsonFlag = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON object (bundle, model, version, quantization, model_format, golden_rows, figures, "
+            "signed_by, passed)"
+        ),
+    ] = False,
 ) -> None:
-    """Recompute every hash, load the model with onnxruntime and rerun the golden vectors (exit 0 or 2)."""
+    """Recompute every hash, load the model with onnxruntime and rerun the golden vectors (exit 0 or 2).
+
+    Example: modelport edge verify bundle --trust device.pub
+    """
     verification = verify_bundle(bundle, trust=trust)
     if json_output:
         print_json(verification.to_dict())
@@ -121,6 +138,9 @@ def keygen(
     private_key: Annotated[Path, typer.Argument(help="Where to write the private key (PEM, mode 600).")],
     public_key: Annotated[Path, typer.Argument(help="Where to write the public key (PEM) for devices.")],
 ) -> None:
-    """Create an Ed25519 key pair for `edge export --sign` and `edge verify --trust`."""
+    """Create an Ed25519 key pair for `edge export --sign` and `edge verify --trust`.
+
+    Example: modelport edge keygen signing.pem device.pub
+    """
     generate_keypair(private_key, public_key)
     console.print(f"wrote {private_key} (keep it secret) and {public_key} (give it to devices)", markup=False)

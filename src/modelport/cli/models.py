@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from modelport.cli.context import actor_from, registry_from, settings_from, store_from
-from modelport.cli.output import console, err_console, print_json, print_table
+from modelport.cli.output import console, err_console, json_flag, print_json, print_table, shown_time
 from modelport.cli.pairs import parse_pairs
 from modelport.deployments import PromotionUndone
 from modelport.errors import DeploymentNotFound, InvalidSource
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
 __all__ = ["register_commands"]
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of a table.")]
+_VERSION_FIELDS = "name, version, aliases, created, inputs, outputs, tags, description, flavor, source, …"
+_ENTRY_FIELDS = "id, time, model, action, actor, alias, from_version, to_version, reason"
+EntryJson = Annotated[bool, json_flag(f"the history entry as a JSON object ({_ENTRY_FIELDS})")]
 AliasOption = Annotated[str, typer.Option("--alias", "-a", help="Alias to move (stage names like Production work).")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why: recorded in the history.")]
 
@@ -41,10 +43,13 @@ def register(
         Path | None, typer.Option(help="CSV/Parquet of input rows: infers the signature, kept for checks.")
     ] = None,
     description: Annotated[str | None, typer.Option(help="Description of this version.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="key=value, repeatable.")] = None,
-    json_output: JsonFlag = False,
+    tag: Annotated[list[str] | None, typer.Option("--tag", metavar="KEY=VALUE", help="A tag; repeatable.")] = None,
+    json_output: Annotated[bool, json_flag(f"the new version as a JSON object ({_VERSION_FIELDS})")] = False,
 ) -> None:
-    """Register a trained model as the next version of NAME."""
+    """Register a trained model as the next version of NAME.
+
+    Example: modelport register model.joblib --name credit_risk --sample train.csv
+    """
     tags = parse_pairs(tag or [], "--tag")
     settings = settings_from(ctx)
     if ":/" not in source and not Path(source).exists():
@@ -66,8 +71,16 @@ def register(
         console.print(f"Next: modelport promote {info.name} {info.version}")
 
 
-def models(ctx: typer.Context, json_output: JsonFlag = False) -> None:
-    """List registered models with their latest version and aliases."""
+def models(
+    ctx: typer.Context,
+    json_output: Annotated[
+        bool, json_flag("a JSON list of models (name, latest_version, aliases as alias: version, description)")
+    ] = False,
+) -> None:
+    """List registered models with their latest version and aliases.
+
+    Example: modelport models --json
+    """
     registry = registry_from(ctx)
     found = registry.list_models()
     if json_output:
@@ -87,8 +100,15 @@ def models(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     print_table("Registered models", ["name", "latest", "aliases"], rows)
 
 
-def versions(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
-    """List the versions of a model."""
+def versions(
+    ctx: typer.Context,
+    name: str,
+    json_output: Annotated[bool, json_flag(f"a JSON list of versions, oldest first ({_VERSION_FIELDS})")] = False,
+) -> None:
+    """List the versions of model NAME.
+
+    Example: modelport versions credit_risk
+    """
     found = registry_from(ctx).versions(name)
     if json_output:
         print_json([v.to_dict() for v in found])
@@ -97,17 +117,27 @@ def versions(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> No
         (
             v.version,
             ", ".join(v.aliases),
-            v.created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            v.created,
             v.signature_summary,
             ", ".join(f"{k}={val}" for k, val in sorted(v.tags.items())),
         )
         for v in found
     ]
-    print_table(f"Versions of {name}", ["version", "aliases", "created", "signature", "tags"], rows)
+    print_table(f"Versions of {name}", ["version", "aliases", "created", "signature", "tags"], rows, times={"created"})
 
 
-def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag = False) -> None:
-    """Show one version: signature, flavor, tags, source, probabilities, predictor and parity."""
+def describe(
+    ctx: typer.Context,
+    name: str,
+    version: int,
+    json_output: Annotated[
+        bool, json_flag(f"a JSON object ({_VERSION_FIELDS}, predictor, compiled: status and parity)")
+    ] = False,
+) -> None:
+    """Show one version: signature, flavor, tags, source, probabilities, predictor and parity.
+
+    Example: modelport describe credit_risk 2
+    """
     registry = registry_from(ctx)
     info = registry.describe(name, version)
     compiled = _compiled(ctx, name, version)
@@ -117,7 +147,7 @@ def describe(ctx: typer.Context, name: str, version: int, json_output: JsonFlag 
     console.print(f"[bold]{info.name}[/] version [bold]{info.version}[/]  aliases: {', '.join(info.aliases) or '-'}")
     console.print(f"flavor: {info.flavor or '-'}   source: {info.source}")
     proba = {True: "yes", False: "no", None: "unknown"}[info.predicts_probabilities]
-    console.print(f"predicts probabilities: {proba}   created: {info.created.isoformat()}")
+    console.print(f"predicts probabilities: {proba}   created: {shown_time(info.created)}")
     if info.description:
         console.print(f"description: {info.description}")
     print_table("inputs", ["column", "type", "required"], [(c.name, c.dtype, c.required) for c in info.inputs])
@@ -152,9 +182,12 @@ def promote(
     version: int,
     alias: AliasOption = DEFAULT_ALIAS,
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: EntryJson = False,
 ) -> None:
-    """Point an alias (default: production) at VERSION."""
+    """Point an alias (default: production) at VERSION of model NAME.
+
+    Example: modelport promote credit_risk 2 --reason 'better accuracy'
+    """
     _print_move(
         registry_from(ctx).promote(name, version, actor=actor_from(ctx), alias=alias, reason=reason), json_output
     )
@@ -167,9 +200,18 @@ def rollback(
         str | None, typer.Option("--alias", "-a", help="Roll back this alias of model NAME (default: production).")
     ] = None,
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON object: for a model, the history entry (id, time, model, action, alias, …); for a "
+            "deployment, undid (promotion or policy) with the entry, or the revision undone and now"
+        ),
+    ] = False,
 ) -> None:
-    """Undo the last change to what deployment NAME serves, or move model NAME's alias back (from the history)."""
+    """Undo the last change to what deployment NAME serves, or move model NAME's alias back (from the history).
+
+    Example: modelport rollback credit_risk --reason 'errors after the promote'
+    """
     if alias is None and _is_deployment(ctx, name):
         from modelport.cli.rollouts import rollouts_from
 
@@ -202,15 +244,22 @@ def _is_deployment(ctx: typer.Context, name: str) -> bool:
     return True
 
 
-def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
-    """The append-only audit log of a model, oldest first."""
+def history(
+    ctx: typer.Context,
+    name: str,
+    json_output: Annotated[bool, json_flag(f"a JSON list of history entries, oldest first ({_ENTRY_FIELDS})")] = False,
+) -> None:
+    """The append-only audit log of model NAME, oldest first.
+
+    Example: modelport history credit_risk
+    """
     entries = registry_from(ctx).history(name)
     if json_output:
         print_json([e.to_dict() for e in entries])
         return
     rows = [
         (
-            e.time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            e.time,
             e.actor,
             e.action,
             e.alias or "",
@@ -219,7 +268,7 @@ def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> Non
         )
         for e in entries
     ]
-    print_table(f"History of {name}", ["time", "actor", "action", "alias", "versions", "reason"], rows)
+    print_table(f"History of {name}", ["time", "actor", "action", "alias", "versions", "reason"], rows, times={"time"})
 
 
 def delete(
@@ -228,9 +277,12 @@ def delete(
     version: int,
     force: Annotated[bool, typer.Option("--force", help="Delete even if an alias points at it.")] = False,
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: EntryJson = False,
 ) -> None:
-    """Delete a version (refused while an alias points at it, unless --force)."""
+    """Delete VERSION of model NAME (refused while an alias points at it, unless --force).
+
+    Example: modelport delete credit_risk 1 --reason 'replaced by version 2'
+    """
     entry = registry_from(ctx).delete(name, version, actor=actor_from(ctx), force=force, reason=reason)
     if json_output:
         print_json(entry.to_dict())

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 import modelport
+from modelport.cli.helpformat import Typer
 from modelport.cli.pairs import parse_pairs
 from modelport.errors import InvalidRequest
 
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(no_args_is_help=True, help="Write a Dockerfile, a compose stack or Kubernetes manifests.")
+app = Typer(
+    no_args_is_help=True,
+    help="Write a Dockerfile, a compose stack or Kubernetes manifests.\n\n"
+    "Example: modelport package compose --out stack",
+)
 
 _OUT = Annotated[Path, typer.Option("--out", help="Folder to write into (created if missing).")]
 _STREAM_EXTRAS = ("redis", "kafka")
@@ -75,7 +80,10 @@ def docker(
     index_url: Annotated[str | None, typer.Option(help="Package index for the build (no credentials).")] = None,
     source: Annotated[Path | None, typer.Option(help="modelport checkout to package (default: this one).")] = None,
 ) -> None:
-    """A build context: multi-stage Dockerfile, .dockerignore, requirements.lock and modelport's source."""
+    """A build context: multi-stage Dockerfile, .dockerignore, requirements.lock and modelport's source.
+
+    Example: modelport package docker --out build/image
+    """
     from modelport.package import ImageSpec, installed_distributions, pinned_requirements, provided_extras, render_image
 
     installed = installed_distributions()
@@ -105,7 +113,10 @@ def compose(
         str | None, typer.Option(help="Model the batch job scores at its production alias (default: credit_risk).")
     ] = None,
 ) -> None:
-    """compose.yaml (PostgreSQL, MLflow server, modelport replicas; profiles stream and batch) and .env."""
+    """compose.yaml (PostgreSQL, MLflow server, modelport replicas; profiles stream and batch) and .env.
+
+    Example: modelport package compose --out stack --replicas 3
+    """
     from modelport.package import ComposeSpec, env_file, render_compose
 
     spec = ComposeSpec(**_given(image=image, replicas=replicas, deployment=deployment, model=model))
@@ -152,7 +163,10 @@ def k8s(
         typer.Option(help="The MLflow tracking server as pods reach it, no credentials (default: http://mlflow:5000)."),
     ] = None,
 ) -> None:
-    """A kustomize base and overlays/staging, overlays/production (`kubectl kustomize DIR/overlays/…`)."""
+    """A kustomize base and overlays/staging, overlays/production (`kubectl kustomize DIR/overlays/…`).
+
+    Example: modelport package k8s --out k8s -d credit --stream credit
+    """
     from modelport.package import ClusterSpec, StreamWorkerSpec, base_objects, manifest_problems, render_k8s
 
     spec = ClusterSpec(

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from modelport.cli.context import settings_from, store_from
-from modelport.cli.output import console, print_json, print_table
+from modelport.cli.output import console, json_flag, print_json, print_table
 from modelport.errors import InvalidRequest
 
 __all__ = ["log", "parse_since", "register_commands"]
@@ -36,12 +36,25 @@ def parse_since(text: str, *, now: datetime | None = None) -> datetime:
 def log(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Deployment whose requests to show.")],
-    since: Annotated[str, typer.Option(help="From when: 15m, 2h, 7d ago, or an ISO time.")] = "1h",
-    limit: Annotated[int, typer.Option(min=1, max=100_000, help="Show at most the newest N requests.")] = 100,
+    since: Annotated[
+        str, typer.Option(metavar="AGO|TIME", help="From when: 15m, 2h, 7d ago, or an ISO time (UTC unless it says).")
+    ] = "1h",
+    limit: Annotated[
+        int, typer.Option(metavar="N", min=1, max=100_000, help="Show at most the newest N requests.")
+    ] = 100,
     feedback: Annotated[bool, typer.Option("--feedback", help="Join each request with its feedback.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Every field, inputs and outputs included.")] = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON list of requests, oldest first, every field (request_id, deployment, variant, model, "
+            "version, time, latency_ms, rows, inputs, outputs; feedback with --feedback)"
+        ),
+    ] = False,
 ) -> None:
-    """Show the requests the prediction log kept for NAME (sampled, as the prediction_log settings say)."""
+    """Show the requests the prediction log kept for NAME (sampled, as the prediction_log settings say).
+
+    Example: modelport log credit --since 2h --feedback
+    """
     from modelport.inference.predictionlog import read_log
 
     settings = settings_from(ctx)
@@ -63,10 +76,10 @@ def log(
     if not rows:
         console.print(f"no logged requests of {name} since {since}")
         return
-    columns = ["time", "request id", "variant", "version", "latency ms", "rows", "prediction"]
+    columns = ["time", "request id", "served", "ms", "rows", "prediction"]
     if feedback:
         columns.append("feedback")
-    print_table(f"Prediction log of {name}", columns, [_cells(r, feedback) for r in rows])
+    print_table(f"Prediction log of {name}", columns, [_cells(r, feedback) for r in rows], times={"time"})
 
 
 def _cells(row: dict[str, Any], feedback: bool) -> list[Any]:
@@ -75,9 +88,8 @@ def _cells(row: dict[str, Any], feedback: bool) -> list[Any]:
     cells: list[Any] = [
         row["time"],
         row["request_id"],
-        row["variant"],
-        row["version"],
-        f"{row['latency_ms']:.2f}",
+        f"{row['variant']} v{row['version']}",
+        f"{row['latency_ms']:.1f}",
         row["rows"],
         "" if first is None else first,
     ]

@@ -10,10 +10,10 @@ import re
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from modelport.cli.context import actor_from, registry_from, store_from
-from modelport.cli.output import console, print_json, print_table
+from modelport.cli.helpformat import HelpfulGroup, Typer
+from modelport.cli.output import console, json_flag, print_json, print_table
 from modelport.deployments import (
     CanaryThresholds,
     DecisionEvent,
@@ -30,13 +30,15 @@ from modelport.state import PolicyRevision
 
 __all__ = ["register", "rollouts_from"]
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+RevisionJson = Annotated[
+    bool, json_flag("the policy revision as a JSON object (id, deployment, time, actor, kind, policy, reason, undoes)")
+]
 ReasonOption = Annotated[str | None, typer.Option("--reason", "-r", help="Why: recorded in the history.")]
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
 _UNIT_S = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-class _DefaultCommandGroup(TyperGroup):
+class _DefaultCommandGroup(HelpfulGroup):
     """``modelport ab NAME V1 V2`` starts; ``modelport ab report NAME`` reports (a group with a default)."""
 
     # ``ctx`` is typer's click context, whose class typer keeps private (``typer.Context`` is a
@@ -77,8 +79,10 @@ def canary(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Deployment.")],
     version: Annotated[int, typer.Argument(help="Candidate version.")],
-    steps: Annotated[str, typer.Option(help="Traffic percentages, ending at 100.")] = "5,25,50,100",
-    interval: Annotated[str, typer.Option(help="Least time per step (60s, 5m).")] = "60s",
+    steps: Annotated[
+        str, typer.Option(metavar="PCT,PCT,…", help="Traffic percentages, ending at 100.")
+    ] = "5,25,50,100",
+    interval: Annotated[str, typer.Option(metavar="DURATION", help="Least time per step (60s, 5m).")] = "60s",
     max_error_rate: Annotated[float, typer.Option(help="Abort above this error rate.")] = 0.01,
     max_p99_ms: Annotated[float | None, typer.Option(help="Abort above this p99 latency (ms).")] = None,
     min_requests: Annotated[int, typer.Option(help="Wait until the candidate has this many requests.")] = 200,
@@ -87,9 +91,12 @@ def canary(
     ] = None,
     fallback: Annotated[bool, typer.Option(help="Retry failed candidate predictions on stable.")] = True,
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: RevisionJson = False,
 ) -> None:
-    """Start a progressive canary of VERSION; the servers' controller advances, promotes or aborts it."""
+    """Start a progressive canary of VERSION; the servers' controller advances, promotes or aborts it.
+
+    Example: modelport canary credit 3 --steps 10,50,100 --interval 5m
+    """
     thresholds = CanaryThresholds(max_error_rate, max_p99_ms, min_requests, max_error_rate_increase)
     revision = rollouts_from(ctx).canary(
         name,
@@ -104,18 +111,30 @@ def canary(
     _done(revision, f"Canary on {name}: v{p['candidate']} at {p['steps'][0]:g}% against v{p['stable']}", json_output)
 
 
-ab_app = typer.Typer(cls=_DefaultCommandGroup, no_args_is_help=True, help="Start an A/B test, or report on it.")
+ab_app = Typer(
+    cls=_DefaultCommandGroup,
+    no_args_is_help=True,
+    help="Start an A/B test, or report on it.\n\nExample: modelport ab credit 2 3 --weights 90,10",
+)
 
 
-@ab_app.command("start", help="Start an A/B test: NAME V1 V2 [V3…] (variants A, B, …).")
+@ab_app.command(
+    "start",
+    help="Start an A/B test on deployment NAME: versions V1 V2 [V3…] are variants A, B, …\n\n"
+    "Example: modelport ab credit 2 3 --weights 50,50 --key header:X-User-Id",
+)
 def ab_start(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Deployment.")],
     versions: Annotated[list[int], typer.Argument(help="Two or more versions.")],
-    weights: Annotated[str | None, typer.Option(help="Percentages per variant, e.g. 50,50.")] = None,
-    key: Annotated[str, typer.Option(help="Sticky key: header:NAME or field:NAME.")] = "header:X-Modelport-Key",
+    weights: Annotated[
+        str | None, typer.Option(metavar="PCT,PCT,…", help="Percentages per variant, e.g. 50,50.")
+    ] = None,
+    key: Annotated[
+        str, typer.Option(metavar="header:NAME|field:NAME", help="Sticky key: a header or a body field.")
+    ] = "header:X-Modelport-Key",
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: RevisionJson = False,
 ) -> None:
     revision = rollouts_from(ctx).ab(
         name,
@@ -134,9 +153,18 @@ def ab_report_command(
     name: str,
     mde: Annotated[float | None, typer.Option(help="Minimum detectable effect (absolute difference).")] = None,
     alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
-    json_output: JsonFlag = False,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON object (deployment, revision, started, active, key, mde, variants: name, version, weight, "
+            "requests, outcomes, mean; comparisons: variant, control, test, difference, CI, p-value)"
+        ),
+    ] = False,
 ) -> None:
-    """Per-variant requests and outcomes; difference, confidence interval and p-value against variant A."""
+    """Per-variant requests and outcomes; difference, confidence interval and p-value against variant A.
+
+    Example: modelport ab report credit --mde 0.02
+    """
     report = ab_report(rollouts_from(ctx), name, mde=mde, alpha=alpha)
     if json_output:
         print_json(report.to_dict())
@@ -164,17 +192,25 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-shadow_app = typer.Typer(cls=_DefaultCommandGroup, no_args_is_help=True, help="Start a shadow, or report on it.")
+shadow_app = Typer(
+    cls=_DefaultCommandGroup,
+    no_args_is_help=True,
+    help="Start a shadow, or report on it.\n\nExample: modelport shadow report credit",
+)
 
 
-@shadow_app.command("start", help="Mirror traffic to VERSION off the request path: NAME VERSION.")
+@shadow_app.command(
+    "start",
+    help="Mirror deployment NAME's traffic to VERSION, off the request path.\n\n"
+    "Example: modelport shadow credit 3 --sample 0.2",
+)
 def shadow_start(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Deployment.")],
     version: Annotated[int, typer.Argument(help="Shadow version.")],
     sample: Annotated[float, typer.Option(help="Share of requests mirrored, (0, 1].")] = 1.0,
     reason: ReasonOption = None,
-    json_output: JsonFlag = False,
+    json_output: RevisionJson = False,
 ) -> None:
     revision = rollouts_from(ctx).shadow(name, version, sample=sample, reason=reason)
     p = revision.policy
@@ -182,8 +218,21 @@ def shadow_start(
 
 
 @shadow_app.command("report")
-def shadow_report_command(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
-    """Label agreement, probability differences and latency of the primary and the shadow."""
+def shadow_report_command(
+    ctx: typer.Context,
+    name: str,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON object (deployment, revision, started, then the report: versions, requests, agreement, "
+            "probability differences, shadow errors, latency of each)"
+        ),
+    ] = False,
+) -> None:
+    """Label agreement, probability differences and latency of the primary and the shadow.
+
+    Example: modelport shadow report credit
+    """
     summary = shadow_report(rollouts_from(ctx), name)
     if json_output:
         print_json(summary.to_dict())
@@ -200,27 +249,48 @@ def shadow_report_command(ctx: typer.Context, name: str, json_output: JsonFlag =
 
 
 def bluegreen(
-    ctx: typer.Context, name: str, version: int, reason: ReasonOption = None, json_output: JsonFlag = False
+    ctx: typer.Context, name: str, version: int, reason: ReasonOption = None, json_output: RevisionJson = False
 ) -> None:
-    """Load VERSION warm next to the live version; `modelport switch NAME` moves the traffic."""
+    """Load VERSION warm next to the live version; `modelport switch NAME` moves the traffic.
+
+    Example: modelport bluegreen credit 3
+    """
     revision = rollouts_from(ctx).bluegreen(name, version, reason=reason)
     p = revision.policy
     _done(revision, f"Blue-green on {name}: live v{p['blue']}, warm v{p['green']}", json_output)
 
 
-def switch(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
-    """Flip a blue-green deployment to its other (warm) version, atomically."""
+def switch(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: RevisionJson = False) -> None:
+    """Flip a blue-green deployment to its other (warm) version, atomically.
+
+    Example: modelport switch credit
+    """
     revision = rollouts_from(ctx).switch(name, reason=reason)
     live = revision.policy["live"]
     _done(revision, f"{name} now serves {live} (v{revision.policy[live]})", json_output)
 
 
-rollout_app = typer.Typer(no_args_is_help=True, help="Inspect, promote or abort a deployment's rollout.")
+rollout_app = Typer(
+    no_args_is_help=True,
+    help="Inspect, promote or abort a deployment's rollout.\n\nExample: modelport rollout status credit",
+)
 
 
 @rollout_app.command()
-def status(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
-    """The policy, live outcomes per version and, for a canary, what the analysis says now."""
+def status(
+    ctx: typer.Context,
+    name: str,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON object (deployment, kind, policy, describe, revision, outcomes per version, analysis for a canary)"
+        ),
+    ] = False,
+) -> None:
+    """The policy, live outcomes per version and, for a canary, what the analysis says now.
+
+    Example: modelport rollout status credit
+    """
     found = rollout_status(rollouts_from(ctx), name)
     if json_output:
         print_json(found.to_dict())
@@ -237,25 +307,46 @@ def status(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None
 
 
 @rollout_app.command()
-def promote(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
-    """Finish a canary or a blue-green now: the candidate (the live colour) becomes the alias's version."""
+def promote(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: RevisionJson = False) -> None:
+    """Finish a canary or a blue-green now: the candidate (the live colour) becomes the alias's version.
+
+    Example: modelport rollout promote credit
+    """
     revision = rollouts_from(ctx).promote(name, reason=reason)
     _done(revision, f"{name}: rollout finished, serving the alias ({revision.reason})", json_output)
 
 
 @rollout_app.command()
-def abort(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: JsonFlag = False) -> None:
-    """End the rollout: all traffic back to the version the alias points at."""
+def abort(ctx: typer.Context, name: str, reason: ReasonOption = None, json_output: RevisionJson = False) -> None:
+    """End the rollout: all traffic back to the version the alias points at.
+
+    Example: modelport rollout abort credit --reason 'p99 too high'
+    """
     revision = rollouts_from(ctx).abort(name, reason=reason)
     _done(revision, f"{name}: rollout aborted, serving the alias", json_output)
 
 
-deployment_app = typer.Typer(no_args_is_help=True, help="One deployment's records.")
+deployment_app = Typer(
+    no_args_is_help=True, help="One deployment's records.\n\nExample: modelport deployment history credit"
+)
 
 
 @deployment_app.command()
-def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> None:
-    """Policy revisions, controller decisions (with their numbers) and alias moves, oldest first."""
+def history(
+    ctx: typer.Context,
+    name: str,
+    json_output: Annotated[
+        bool,
+        json_flag(
+            "a JSON list of events, oldest first, each with type (policy, decision or alias) and that "
+            "record's fields (time, actor or action, reason, …)"
+        ),
+    ] = False,
+) -> None:
+    """Policy revisions, controller decisions (with their numbers) and alias moves, oldest first.
+
+    Example: modelport deployment history credit
+    """
     events = deployment_history(rollouts_from(ctx), name)
     if json_output:
         print_json([e.to_dict() for e in events])
@@ -265,15 +356,17 @@ def history(ctx: typer.Context, name: str, json_output: JsonFlag = False) -> Non
         if isinstance(e, PolicyEvent):
             r = e.revision
             what = r.kind + (f" (undoes {r.undoes})" if r.undoes else "")
-            rows.append((r.time.isoformat(), r.actor, "policy", what, r.reason or ""))
+            rows.append((r.time, r.actor, "policy", what, r.reason or ""))
         elif isinstance(e, DecisionEvent):
             d = e.decision
-            rows.append((d.time.isoformat(), "controller", d.action, f"revision {d.policy_revision}", d.reason))
+            rows.append((d.time, "controller", d.action, f"revision {d.policy_revision}", d.reason))
         else:
             h = e.entry
             versions = f"{h.from_version} → {h.to_version}"
-            rows.append((h.time.isoformat(), h.actor, h.action, versions, h.reason or ""))
-    print_table(f"History of deployment {name}", ["time", "actor", "event", "what", "reason / numbers"], rows)
+            rows.append((h.time, h.actor, h.action, versions, h.reason or ""))
+    print_table(
+        f"History of deployment {name}", ["time", "actor", "event", "what", "reason / numbers"], rows, times={"time"}
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
-from modelport.cli.context import settings_from, store_from
+from modelport.cli.context import registry_from, settings_from, store_from
 from modelport.cli.output import err_console
 
 if TYPE_CHECKING:
@@ -35,7 +35,10 @@ def serve(
         str | None, typer.Option("--default", help="Deployment answering /predict and /invocations.")
     ] = None,
 ) -> None:
-    """Serve deployments over REST: the /predict API, MLflow /invocations and Open Inference V2."""
+    """Serve deployments over REST: the /predict API, MLflow /invocations and Open Inference V2.
+
+    Example: modelport serve --port 8080 --workers 2 --default credit
+    """
     base = settings_from(ctx)
     # Flags override the environment (MODELPORT_SERVING__*), which overrides the defaults.
     given = {"host": host, "port": port, "workers": workers, "deployments": deployment, "default_deployment": default}
@@ -43,6 +46,9 @@ def serve(
     settings = base.model_copy(update={"serving": serving})
     # Validate the copy (model_copy skips validation) before any process is started.
     settings = type(settings).model_validate(settings.model_dump())
+    # Every deployment is resolved in the registry: one that cannot be reached is an error now (one line,
+    # exit 7), not a server that starts and serves nothing. Any read connects; the list is a few pages.
+    registry_from(ctx).list_models()
     _warn_if_nothing_to_serve(ctx, settings)
 
     start_serving(settings)

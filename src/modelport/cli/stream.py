@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from modelport.cli.context import settings_from
+from modelport.cli.helpformat import Typer
 from modelport.cli.pairs import parse_pairs
 from modelport.errors import InvalidRequest
 
@@ -20,7 +21,11 @@ if TYPE_CHECKING:
 
 __all__ = ["app"]
 
-app = typer.Typer(help="Score a deployment for every record of a Redis stream or a Kafka topic.", no_args_is_help=True)
+app = Typer(
+    help="Score a deployment for every record of a Redis stream or a Kafka topic.\n\n"
+    "Example: modelport stream redis credit --in credit:in --out credit:out",
+    no_args_is_help=True,
+)
 
 
 class Start(StrEnum):
@@ -60,7 +65,10 @@ def redis(
     metrics_port: MetricsPort = None,
     start: StartOpt = None,
 ) -> None:
-    """Score every entry of a Redis stream: exactly once into --out, poison entries into --dlq."""
+    """Score every entry of a Redis stream: exactly once into --out, poison entries into --dlq.
+
+    Example: modelport stream redis credit --in credit:in --out credit:out
+    """
     from modelport.stream import RedisSource, default_consumer_name
 
     settings = _settings(
@@ -105,7 +113,10 @@ def kafka(
     metrics_port: MetricsPort = None,
     start: StartOpt = None,
 ) -> None:
-    """Score every message of a Kafka topic: at least once into --out, poison messages into --dlq."""
+    """Score every message of a Kafka topic: at least once into --out, poison messages into --dlq.
+
+    Example: modelport stream kafka credit --in requests --out scores --bootstrap-servers kafka:9092
+    """
     from modelport.stream import KafkaSource
 
     base = settings_from(ctx)

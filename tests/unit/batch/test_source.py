@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -23,8 +22,6 @@ def test_chunks_have_the_batch_size_and_never_cross_files(tmp_path: Path) -> Non
     assert [c.first_row for c in chunks] == [0, 100, 200, 250]
     assert [c.index for c in chunks] == [0, 1, 2, 3]
     assert [v for c in chunks for v in c.batch.column("a").to_pylist()] == list(range(330))
-    assert chunks[-1].consumed == 1.0
-    assert all(a.consumed <= b.consumed for a, b in itertools.pairwise(chunks))
 
 
 def test_glob_and_folder_are_sorted_and_skip_hidden_files(tmp_path: Path) -> None:
