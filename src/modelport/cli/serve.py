@@ -47,8 +47,8 @@ def serve(
     # Validate the copy (model_copy skips validation) before any process is started.
     settings = type(settings).model_validate(settings.model_dump())
     # Every deployment is resolved in the registry: one that cannot be reached is an error now (one line,
-    # exit 7), not a server that starts and serves nothing. Any read connects; the list is a few pages.
-    registry_from(ctx).list_models()
+    # exit 7), not a server that starts and serves nothing. One connection, no MLflow import.
+    registry_from(ctx).check_reachable()
     _warn_if_nothing_to_serve(ctx, settings)
 
     start_serving(settings)

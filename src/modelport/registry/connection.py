@@ -89,9 +89,8 @@ def is_unreachable(exc: BaseException) -> bool:
 
 
 def _first_line(exc: BaseException) -> str:
-    from mlflow.exceptions import MlflowException
-
-    text = str(exc.message) if isinstance(exc, MlflowException) else str(exc)
+    message = getattr(exc, "message", None)  # MlflowException's own text, without its error code
+    text = message if isinstance(message, str) else str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     return mask_urls_in(lines[0] if lines else type(exc).__name__)
 
@@ -157,6 +156,17 @@ class MlflowConnection:
                 raise BackendError(f"registry {self.shown_uri}: {_first_line(exc)}") from exc
             self._client = _CheckedClient(client, self.uri)
         return self._client
+
+    def check_reachable(self) -> None:
+        """Raise ``BackendError`` (one line) at once when the database or server cannot be reached.
+
+        One connection of our own, without importing MLflow: what ``serve`` checks before it binds its
+        port, so a replica that would serve nothing fails instead.
+        """
+        try:
+            _probe(self.uri)
+        except Exception as exc:
+            raise _unreachable(self.uri, exc) from exc
 
     def guarded(self, work: Callable[[], Any]) -> Any:
         """Run ``work`` (a call into ``mlflow.*`` outside the client) with the same failure mapping."""

@@ -64,6 +64,10 @@ class Registry:
         """Where the registry is, with any password masked: safe to print, log or write as JSON."""
         return self._mlflow.shown_uri
 
+    def check_reachable(self) -> None:
+        """Fail now with ``BackendError`` when the registry cannot be reached (cheap: MLflow not imported)."""
+        self._mlflow.check_reachable()
+
     # -- reads ---------------------------------------------------------------------------------------
 
     def _model_version(self, name: str, version: int) -> Any:
