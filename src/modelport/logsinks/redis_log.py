@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 _FIELD = b"data"
 _DAY_MS = 86_400_000
 _PAGE = 1000
-# A record's time is when it was served; its entry id when the writer delivered it, up to a flush
-# later. Reading from ``since`` minus this catches records served just after ``since`` whatever the
-# clocks of the server and of Redis say within a minute of each other.
+# A record's time is the server's clock when it served the request; its entry id is Redis's clock
+# when the writer delivered it, a flush later. This margin covers the two clocks disagreeing by up
+# to a minute, wherever ids and times are compared.
 _SKEW_MS = 60_000
 
 
@@ -144,15 +144,17 @@ def read_redis_log(
 ) -> list[LogEntry]:
     """Entries of ``deployment`` logged in ``[since, until)``, oldest first (at most the newest ``limit``).
 
-    Reads from the newest entry down: an entry's id is no earlier than its record's time, so once
-    ``limit`` entries are kept and the ids fall below the oldest of them, nothing older can qualify.
+    Reads from the newest entry down: an entry's id (when Redis got it) is no earlier than its
+    record's time (when the request was served), so once ``limit`` entries are kept and the ids fall
+    below the oldest of them, nothing further down can be newer. ``until`` filters by the record's
+    time only: a record may reach Redis any time after it was served.
     """
     from redis.exceptions import RedisError
 
     client = _client(url, timeout_s)
     stream = redis_stream_name(topic, deployment)
     low = int(since.timestamp() * 1000) - _SKEW_MS
-    high: str = "+" if until is None else str(int(until.timestamp() * 1000) + _SKEW_MS)
+    high = "+"
     kept: list[tuple[datetime, int, LogEntry]] = []  # a min-heap of the newest ``limit`` by time
     order = itertools.count()
     try:
@@ -167,7 +169,7 @@ def read_redis_log(
             if len(page) < _PAGE:
                 break
             last_ms = int(page[-1][0].split(b"-", 1)[0])
-            if limit is not None and len(kept) >= limit and last_ms < kept[0][0].timestamp() * 1000:
+            if limit is not None and len(kept) >= limit and last_ms + _SKEW_MS < kept[0][0].timestamp() * 1000:
                 break
             high = "(" + page[-1][0].decode()
     except RedisError as exc:

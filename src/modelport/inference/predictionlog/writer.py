@@ -106,7 +106,7 @@ class PredictionLog:
             self._stopping.set()
             thread.join()
         self._drain()  # anything observed while the thread was finishing
-        self._count_lost(self.sink.close())
+        self._count_lost(self.sink.close(), handed=True)
 
     def flush(self) -> None:
         """Write what is queued now, in the calling thread (blocking; the writer thread does this by itself)."""
@@ -136,14 +136,16 @@ class PredictionLog:
 
     def _write(self, batch: list[_Queued]) -> None:
         records = [self._record(*queued) for queued in batch]
-        lost = self.sink.write(records)
-        self.written += len(records) - sum(lost.values())
-        self._count_lost(lost)
+        self.written += len(records)
+        self._count_lost(self.sink.write(records), handed=True)
 
-    def _count_lost(self, lost: Mapping[str, int]) -> None:
+    def _count_lost(self, lost: Mapping[str, int], *, handed: bool = False) -> None:
+        """Count records lost per deployment (``handed``: by the sink, after ``written`` counted them)."""
         for deployment, count in lost.items():
             if count:
                 self.dropped += count
+                if handed:
+                    self.written -= count
                 if self._metrics is not None:
                     self._metrics.prediction_log_dropped.labels(deployment).inc(count)
 
