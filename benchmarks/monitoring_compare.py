@@ -165,6 +165,7 @@ def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, fl
 
     from modelport.inference import Prediction, PredictionLog, ServedVersion
     from modelport.inference.drift import DriftMonitor, MemoryDriftCounts
+    from modelport.inference.predictionlog import ParquetSink
     from modelport.runtime import load_model
     from modelport.settings import DriftSettings, PredictionLogSettings
 
@@ -176,7 +177,8 @@ def _monitoring_costs(model_dir: Path, frame: Any, folder: Path) -> dict[str, fl
     drift = DriftMonitor(DriftSettings(max_pending=n, max_rows_per_s=10 * n), MemoryDriftCounts())
     observe_drift = min(timeit.repeat(lambda: drift.observe(prediction, 0.001), number=n, repeat=1)) / n
     flush = timeit.timeit(drift.flush, number=1) / n
-    log = PredictionLog(PredictionLogSettings(queue_size=n, flush_interval_s=300.0, max_rows_per_s=10 * n), folder)
+    settings = PredictionLogSettings(queue_size=n, flush_interval_s=300.0, max_rows_per_s=10 * n)
+    log = PredictionLog(settings, ParquetSink(folder))
     observe_log = timeit.timeit(lambda: log.observe(prediction, 0.001), number=n) / n
     log.start()
     write = timeit.timeit(log.stop, number=1) / n

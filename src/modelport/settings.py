@@ -206,6 +206,20 @@ class PredictionLogSettings(Section):
     """How often the writer thread writes what is queued to a new Parquet file."""
     max_rows_per_request: int = Field(default=100, ge=1)
     """Rows of one request's inputs and outputs kept; a bigger request is logged truncated (``rows`` says so)."""
+    sink: Literal["parquet", "redis", "kafka"] = "parquet"
+    """Where records go: ``parquet`` (files under ``path``, the embedded default), ``redis`` (one stream
+    per deployment, ``<topic>:<deployment>``) or ``kafka`` (the topic ``topic``), one JSON object per
+    request. ``modelport log`` reads back from any of them."""
+    topic: str = Field(default="modelport-predictions", min_length=1)
+    """Kafka topic of the ``kafka`` sink; prefix of the Redis stream names of the ``redis`` sink."""
+    redis_url: str | None = None
+    """Redis server of the ``redis`` sink. Default: ``stream.redis_url``."""
+    kafka_bootstrap_servers: str | None = None
+    """Kafka brokers of the ``kafka`` sink. Default: ``stream.kafka_bootstrap_servers`` (whose
+    ``stream.kafka_config`` producer properties apply too)."""
+    send_timeout_s: float = Field(default=5.0, gt=0.0, le=300.0)
+    """Longest a broker sink waits on one write (Redis) or on delivering what is in flight at shutdown
+    (Kafka); records it gives up on are dropped and counted, never retried into the request path."""
 
 
 class Settings(BaseSettings):

@@ -10,19 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from modelport.batch import BatchJob, ModelInfo, score_locally
+from modelport.batch import BatchJob, ModelInfo, drift_scorer, score_locally
 from modelport.batch.model_ref import ResolvedModel
 from modelport.batch.runtime_scorer import RuntimeScorer
 from modelport.batch.spark import score_with_spark, spark_session
 from modelport.errors import InvalidInput
 from modelport.runtime import SAMPLE_FILE, model_loader
-from modelport.settings import RuntimeSettings, Settings
+from modelport.settings import DriftSettings, RuntimeSettings, Settings
 from tests.integration.cli_runner import Cli
 from tests.unit.batch.sklearn_scorer import save_mlflow_model, train_model
 
@@ -163,3 +164,70 @@ def test_spark_honours_runtime_prefer_and_tasks_never_convert(
     assert (first.predictor, first.compiled) == ("onnx", "converted")
     assert (second.predictor, second.compiled) == ("onnx", "disk")
     assert len(list((onnx_first.cache_dir / "compiled").iterdir())) == 1
+
+
+@pytest.fixture(scope="session")
+def with_sample(tmp_path_factory: pytest.TempPathFactory, resolved: ResolvedModel) -> ResolvedModel:
+    """The model with a registration sample: the reference drift is measured against."""
+    folder = tmp_path_factory.mktemp("spark-drift") / "model"
+    shutil.copytree(resolved.model_dir, folder)
+    rng = np.random.default_rng(5)
+    pq.write_table(pa.table({f"x{i}": rng.normal(size=1000) for i in range(4)}), folder / SAMPLE_FILE)
+    return ResolvedModel(folder, "demo", 1, "models:/demo/1")
+
+
+def _shifted(rows: int = 3000) -> pa.Table:
+    table = _input(rows)
+    return table.set_column(3, "x2", pa.array(table.column("x2").to_numpy() + 5.0))  # five standard deviations
+
+
+def _without_times(drift: dict[str, Any]) -> dict[str, Any]:
+    window = {k: v for k, v in drift["window"].items() if k not in ("seconds", "start", "end")}
+    return drift | {"window": window}
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_spark_writes_the_drift_section_of_the_local_engine(
+    tmp_path: Path, spark: Any, with_sample: ResolvedModel, fmt: str
+) -> None:
+    source = tmp_path / f"in.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(_shifted(), source)
+    else:  # features read as text by both engines; a row that does not cast is rejected, not counted
+        pcsv.write_csv(_shifted(), source)
+        lines = source.read_text().splitlines()
+        lines[1 + 42] = lines[1 + 42].replace(lines[1 + 42].split(",")[1], "abc", 1)
+        source.write_text("\n".join(lines) + "\n")
+    settings = DriftSettings()
+    scorer = RuntimeScorer.from_model_dir(with_sample.model_dir)
+    counting = drift_scorer(scorer, with_sample.model_dir, settings, what="demo v1")
+    assert counting is not None
+    info = ModelInfo(with_sample.name, with_sample.version, with_sample.uri, scorer.kind)
+    score_locally(BatchJob(input=str(source), output=tmp_path / "l.parquet"), counting, info)
+    local = counting.report(model="demo", version="1").to_dict()
+
+    summary = score_with_spark(
+        BatchJob(input=str(source), output=tmp_path / f"s.{fmt}"), with_sample, session=spark, drift=settings
+    )
+
+    assert summary.drift is not None
+    assert summary.drift["drifted"] == ["x2"]
+    assert summary.drift["window"]["rows"] == (3000 if fmt == "parquet" else 2999)
+    assert summary.drift["window"]["reference_rows"] == 1000
+    assert _without_times(summary.drift) == _without_times(local)
+    written = orjson.loads((tmp_path / f"s.{fmt}.summary.json").read_bytes())
+    assert written["drift"] == summary.drift
+
+
+def test_cli_engine_spark_reports_drift_and_none_without_a_sample(
+    tmp_path: Path, spark: Any, resolved: ResolvedModel, with_sample: ResolvedModel
+) -> None:
+    pq.write_table(_shifted(600), tmp_path / "in.parquet")
+    cli = Cli(tmp_path / "home")
+
+    summary = cli.json("batch", "score", str(with_sample.model_dir), "in.parquet", "o.parquet", "--engine", "spark")
+    assert summary["drift"]["drifted"] == ["x2"]
+    assert summary["drift"]["window"]["rows"] == 600
+
+    unmeasured = cli.json("batch", "score", str(resolved.model_dir), "in.parquet", "n.parquet", "--engine", "spark")
+    assert unmeasured["drift"] is None

@@ -1,9 +1,12 @@
 """Feature drift of a batch run: every scored batch counted into the bins of the version's reference.
 
-``DriftScorer`` wraps the run's scorer: each batch is scored, then its signature columns are counted
-(numpy, in the worker thread that scored it) into the bins fixed from the registration sample. The
-run summary's ``drift`` section is the same ``DriftReport`` a server gives, over the rows this
-invocation scored (parts resumed from a checkpoint were counted by the invocation that scored them).
+``DriftScorer`` wraps the local engine's scorer: each batch is scored, then its signature columns are
+counted (numpy, in the worker thread that scored it) into the bins fixed from the registration
+sample — the rows ``score_batch`` gives the model, cast. The Spark engine counts the same rows
+(``part.scorer_input``) with the same ``count_batch`` in its tasks (``batch.spark_drift``). Either
+way the run summary's ``drift`` section is the same ``DriftReport`` a server gives, over the rows
+this invocation scored (parts resumed from a checkpoint were counted by the invocation that scored
+them).
 """
 
 from __future__ import annotations
@@ -26,18 +29,54 @@ if TYPE_CHECKING:
     from modelport.batch.scorer import Scorer, Scores
     from modelport.settings import DriftSettings
 
-__all__ = ["DriftScorer", "drift_scorer"]
+__all__ = ["DriftScorer", "batch_drift_report", "count_batch", "drift_reference", "drift_scorer"]
+
+
+def drift_reference(model_dir: Path, settings: DriftSettings, *, what: str) -> ReferenceBins | None:
+    """The bins of the sample kept in ``model_dir``; None when drift is off or there is no sample."""
+    if not settings.enabled:
+        return None
+    try:
+        return reference_from_dir(model_dir, settings, what=what)
+    except NoReference:
+        return None
 
 
 def drift_scorer(scorer: Scorer, model_dir: Path, settings: DriftSettings, *, what: str) -> DriftScorer | None:
     """``scorer`` counting drift against the sample kept in ``model_dir``; None when drift is off or no sample."""
-    if not settings.enabled:
-        return None
-    try:
-        reference = reference_from_dir(model_dir, settings, what=what)
-    except NoReference:
-        return None
-    return DriftScorer(scorer, reference, settings)
+    reference = drift_reference(model_dir, settings, what=what)
+    return None if reference is None else DriftScorer(scorer, reference, settings)
+
+
+def count_batch(reference: ReferenceBins, batch: pa.RecordBatch) -> dict[str, np.ndarray]:
+    """``batch``'s counts per bin of every reference feature it has."""
+    names = batch.schema.names
+    return {b.name: b.count(_numpy(batch.column(b.name))) for b in reference.features if b.name in names}
+
+
+def batch_drift_report(
+    reference: ReferenceBins,
+    counts: Mapping[str, np.ndarray],
+    rows: int,
+    started: datetime,
+    settings: DriftSettings,
+    *,
+    model: str,
+    version: str,
+) -> DriftReport:
+    """The run's drift: ``counts`` of ``rows`` rows scored since ``started`` against ``reference``."""
+    end = datetime.now(UTC)
+    window = DriftWindow((end - started).total_seconds(), started, end, rows, reference.rows)
+    return build_report(
+        reference,
+        counts,
+        deployment="batch",
+        model=model,
+        version=version,
+        window=window,
+        threshold=settings.threshold,
+        min_rows=settings.min_rows,
+    )
 
 
 class DriftScorer:
@@ -62,12 +101,7 @@ class DriftScorer:
 
     def score(self, batch: pa.RecordBatch) -> Scores:
         scores = self._scorer.score(batch)
-        names = batch.schema.names
-        counted = {
-            bins.name: bins.count(_numpy(batch.column(bins.name)))
-            for bins in self._reference.features
-            if bins.name in names
-        }
+        counted = count_batch(self._reference, batch)
         with self._lock:
             for name, values in counted.items():
                 self._counts[name] += values
@@ -76,20 +110,11 @@ class DriftScorer:
 
     def report(self, *, model: str, version: str) -> DriftReport:
         """The drift of everything scored so far against the version's reference."""
-        end = datetime.now(UTC)
         with self._lock:
             counts = {name: values.copy() for name, values in self._counts.items()}
             rows = self._rows
-        window = DriftWindow((end - self._started).total_seconds(), self._started, end, rows, self._reference.rows)
-        return build_report(
-            self._reference,
-            counts,
-            deployment="batch",
-            model=model,
-            version=version,
-            window=window,
-            threshold=self._settings.threshold,
-            min_rows=self._settings.min_rows,
+        return batch_drift_report(
+            self._reference, counts, rows, self._started, self._settings, model=model, version=version
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +15,7 @@ from modelport.batch.scorer import Scorer
 from modelport.model_format import BadRow
 from modelport.runtime.arrow_bridge import from_numpy
 
-__all__ = ["ScoredPart", "score_batch"]
+__all__ = ["ScoredPart", "score_batch", "scorer_input"]
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,8 @@ class ScoredPart:
 
 def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, first_row: int) -> ScoredPart:
     """Cast, score and lay out ``batch``; rows that fail the cast or the scorer's checks are rejected."""
-    coerced, cast_rejections = coerce_batch(batch, scorer.input_types)
-    kept = _without(np.arange(batch.num_rows), {r.index for r in cast_rejections})
-    scores = scorer.score(coerced.take(from_numpy(kept)) if len(kept) < batch.num_rows else coerced)
+    coerced, kept, cast_rejections = _cast(batch, scorer.input_types)
+    scores = scorer.score(_take(coerced, kept))
     # The scorer numbers rows within the batch it was given; bring them back to positions in ``batch``.
     score_rejections = [r.at(int(kept[r.index])) for r in scores.rejected]
     scored_rows = _without(kept, {r.index for r in score_rejections})
@@ -47,6 +47,27 @@ def score_batch(batch: pa.RecordBatch, scorer: Scorer, layout: OutputLayout, *, 
     if rejections:
         first = rejections[0].at(rejections[0].index + first_row)
     return ScoredPart(output, layout.rejected(batch, rejections, first_row), first)
+
+
+def scorer_input(batch: pa.RecordBatch, types: Mapping[str, pa.DataType]) -> pa.RecordBatch:
+    """What ``score_batch`` gives the scorer of ``batch``: the rows that cast to ``types``, cast.
+
+    Drift counts exactly these rows (the local engine's ``DriftScorer`` wraps the scorer; the Spark
+    engine counts ``scorer_input`` in its tasks), so both engines give the same numbers.
+    """
+    coerced, kept, _ = _cast(batch, types)
+    return _take(coerced, kept)
+
+
+def _cast(
+    batch: pa.RecordBatch, types: Mapping[str, pa.DataType]
+) -> tuple[pa.RecordBatch, np.ndarray[tuple[int], np.dtype[np.int64]], list[BadRow]]:
+    coerced, rejections = coerce_batch(batch, types)
+    return coerced, _without(np.arange(batch.num_rows), {r.index for r in rejections}), rejections
+
+
+def _take(batch: pa.RecordBatch, positions: np.ndarray[tuple[int], np.dtype[np.int64]]) -> pa.RecordBatch:
+    return batch.take(from_numpy(positions)) if len(positions) < batch.num_rows else batch
 
 
 def _without(

@@ -3,6 +3,7 @@
 Each Spark task loads the model folder once and scores its Arrow batches with ``mapInArrow`` through the
 very ``score_batch`` the local engine uses, so both engines give the same rows and columns. What differs:
 output is a folder of part files (Spark's layout; readable as one dataset by Arrow, pandas and Spark);
+the drift section of the summary is counted in the tasks and summed by Spark (``batch.spark_drift``);
 rejected rows carry the input file name instead of a global row number, which Spark does not know without
 an extra pass; and a killed run starts over (Spark retries failed tasks, but does not checkpoint parts).
 """
@@ -12,12 +13,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from modelport.batch.checkpoint import partial_dir
+from modelport.batch.drift import drift_reference
 from modelport.batch.job import BatchJob
 from modelport.batch.layout import OutputLayout, parse_keep
 from modelport.batch.model_ref import ResolvedModel
@@ -29,6 +32,9 @@ from modelport.batch.summary import RunCounts, RunSummary, RunTimer
 from modelport.errors import AlreadyExists, InvalidInput, MissingExtra
 from modelport.model_format import BadRow
 from modelport.runtime import VersionLoader
+
+if TYPE_CHECKING:
+    from modelport.settings import DriftSettings
 
 __all__ = ["score_with_spark", "spark_session"]
 
@@ -59,8 +65,12 @@ def score_with_spark(
     loader: VersionLoader | None = None,
     master: str = "local[*]",
     session: Any | None = None,
+    drift: DriftSettings | None = None,
 ) -> RunSummary:
     """Run ``job`` with Spark; ``session`` reuses a running SparkSession instead of starting one.
+
+    With ``drift`` (and a registration sample in the model folder) the summary has a drift section,
+    the same numbers the local engine gives for the same input.
 
     ``loader`` (``runtime.model_loader``) loads the version on the driver, compiling it once and keeping
     the result in the disk cache; tasks load with its disk level only (``VersionLoader.local``), so they
@@ -72,6 +82,7 @@ def score_with_spark(
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
     timer = RunTimer()
+    started = datetime.now(UTC)
     target, fmt = job.target, job.format
     if target.exists() and not job.overwrite:
         raise AlreadyExists(f"{target} exists; pass --overwrite to replace it", details=[{"output": str(target)}])
@@ -88,9 +99,9 @@ def score_with_spark(
         job.id_column,
         tuple(scorer.classes) if scorer.classes is not None else None,
     )
-    frame = _read(spark, [str(f.path) for f in files], files[0].format, set(scorer.input_types))
-    layout.check(frame.columns)
-    frame = frame.withColumn(_FILE, F.input_file_name())
+    source = _read(spark, [str(f.path) for f in files], files[0].format, set(scorer.input_types))
+    layout.check(source.columns)
+    frame = source.withColumn(_FILE, F.input_file_name())
 
     # The output schema comes from scoring a few rows on the driver, exactly as the tasks will.
     sample = frame.limit(64).toArrow()
@@ -142,8 +153,36 @@ def score_with_spark(
         counts=counts,
         workers=spark.sparkContext.defaultParallelism,
     )
+    if drift is not None:
+        summary = _with_drift(summary, source, model, scorer, drift, started)
     summary.write(job.summary_path)
     return summary
+
+
+def _with_drift(
+    summary: RunSummary,
+    source: Any,
+    model: ResolvedModel,
+    scorer: RuntimeScorer,
+    settings: DriftSettings,
+    started: datetime,
+) -> RunSummary:
+    """``summary`` with the drift of every input row (``source``), when the version kept a sample."""
+    reference = drift_reference(model.model_dir, settings, what=f"{model.name} v{model.version}")
+    if reference is None:
+        return summary
+    from modelport.batch.spark_drift import spark_drift
+
+    report = spark_drift(
+        source,
+        reference,
+        settings,
+        input_types=scorer.input_types,
+        started=started,
+        model=model.name,
+        version=str(model.version),
+    )
+    return summary.with_drift(report.to_dict())
 
 
 def _read(spark: Any, paths: list[str], fmt: InputFormat, features: set[str]) -> Any:

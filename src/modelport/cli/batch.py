@@ -109,7 +109,8 @@ def score(
     if engine is Engine.SPARK:
         from modelport.batch.spark import score_with_spark
 
-        summary = score_with_spark(job, resolved, loader=loader, master=spark_master or settings.batch.spark_master)
+        master = spark_master or settings.batch.spark_master
+        summary = score_with_spark(job, resolved, loader=loader, master=master, drift=settings.drift)
     else:
         scorer = RuntimeScorer(loader(resolved.model_dir, model=resolved.name, version=str(resolved.version)))
         info = ModelInfo(resolved.name, resolved.version, resolved.uri, scorer.kind, scorer.loaded.compile_source)

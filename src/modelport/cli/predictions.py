@@ -55,12 +55,12 @@ def log(
 
     Example: modelport log credit --since 2h --feedback
     """
-    from modelport.inference.predictionlog import read_log
+    from modelport.logsinks import read_logged
 
     settings = settings_from(ctx)
     store = store_from(ctx)
     store.get_deployment(name)  # an unknown name is an error, not an empty log
-    entries = read_log(settings.prediction_log_dir, name, since=parse_since(since), limit=limit)
+    entries = read_logged(settings, name, since=parse_since(since), limit=limit)
     joined = store.outcomes.feedback_for_requests(name, [e.request_id for e in entries]) if feedback else {}
     rows: list[dict[str, Any]] = []
     for entry in entries:

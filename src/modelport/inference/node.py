@@ -26,7 +26,7 @@ from modelport.inference.follower import Follower
 from modelport.inference.limits import RequestLimits
 from modelport.inference.metrics import ServingMetrics
 from modelport.inference.periodic import Periodic
-from modelport.inference.predictionlog import PredictionLog
+from modelport.inference.predictionlog import PredictionLog, parquet_sink
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from modelport.deployments import RolloutAgent
     from modelport.inference.drift import DriftCounts, DriftReport
     from modelport.inference.prediction import ModelLoader, PredictionObserver
+    from modelport.inference.predictionlog import LogSinkFactory
     from modelport.registry import Registry
     from modelport.settings import Settings
     from modelport.state import RevisionListener, StateStore
@@ -51,6 +52,8 @@ class Node:
     store: no traffic policies, no API keys. ``deployments`` restricts what is served (default:
     ``settings.serving.deployments``; empty means every deployment). ``metrics_dir`` makes this
     node one of several worker processes sharing prometheus_client's multiprocess directory.
+    ``log_sink`` opens the prediction log's sink (default: Parquet only; front ends pass
+    ``modelport.logsinks.open_log_sink``, which also knows Redis and Kafka).
     """
 
     def __init__(
@@ -64,6 +67,7 @@ class Node:
         deployments: Sequence[str] | None = None,
         metrics_registry: CollectorRegistry | None = None,
         metrics_dir: Path | None = None,
+        log_sink: LogSinkFactory = parquet_sink,
     ) -> None:
         self.settings = settings
         self._owned_store: StateStore | None = None
@@ -94,7 +98,7 @@ class Node:
             observers.append(self.drift)
         self.prediction_log: PredictionLog | None = None
         if _logs_anything(settings):
-            self.prediction_log = PredictionLog(settings.prediction_log, settings.prediction_log_dir, self.metrics)
+            self.prediction_log = PredictionLog(settings.prediction_log, log_sink(settings), self.metrics)
             observers.append(self.prediction_log)
         serving = settings.serving
         self.plane = DataPlane(

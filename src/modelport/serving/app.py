@@ -15,6 +15,7 @@ from starlette.routing import Match
 
 from modelport.errors import ModelportError
 from modelport.inference import Node, request_id_var
+from modelport.logsinks import open_log_sink
 from modelport.serving.auth import Authenticator, is_loopback
 from modelport.serving.context import ServingContext
 from modelport.serving.docs_api import docs_router, openapi_document
@@ -53,7 +54,8 @@ def create_app(
     metrics_registry: CollectorRegistry | None = None,
     metrics_dir: Path | None = None,
 ) -> FastAPI:
-    """The server for ``settings`` over ``node`` (default: a ``Node`` built from the other arguments).
+    """The server for ``settings`` over ``node`` (default: a ``Node`` built from the other arguments,
+    its prediction log going to the sink ``settings.prediction_log.sink`` names).
 
     The app's lifespan starts and stops the node. The node's store verifies API keys (without a
     store, no key is valid: admin routes are closed). See ``Node`` for the other arguments.
@@ -67,6 +69,7 @@ def create_app(
             loader=loader,
             metrics_registry=metrics_registry,
             metrics_dir=metrics_dir,
+            log_sink=open_log_sink,
         )
     serving = settings.serving
     plane, metrics, agent = node.plane, node.metrics, node.agent

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry
 
 from modelport.inference import Node
+from modelport.logsinks import open_log_sink
 from modelport.stream.metrics import StreamMetrics
 from modelport.stream.probes import Probes
 from modelport.stream.worker import StreamWorker
@@ -47,7 +48,7 @@ async def run_stream(
     stream = settings.stream
     registry = CollectorRegistry(auto_describe=True)
     if node is None:
-        node = Node(settings, deployments=[deployment], metrics_registry=registry)
+        node = Node(settings, deployments=[deployment], metrics_registry=registry, log_sink=open_log_sink)
     stop_requested = asyncio.Event()
     loop = asyncio.get_running_loop()
     if handle_signals:  # before the node starts: a SIGTERM while models load must still end cleanly

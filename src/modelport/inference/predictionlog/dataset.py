@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["LOG_SCHEMA", "LogEntry", "prune_log", "read_log", "write_part"]
+from modelport.inference.predictionlog.record import LogEntry
+
+__all__ = ["LOG_SCHEMA", "prune_log", "read_log", "write_part"]
 
 LOG_SCHEMA = pa.schema(
     [
@@ -38,36 +38,6 @@ LOG_SCHEMA = pa.schema(
     ]
 )
 """One row per logged request."""
-
-
-@dataclass(frozen=True)
-class LogEntry:
-    """One logged request, as ``modelport log`` prints it (``inputs``/``outputs`` decoded)."""
-
-    request_id: str
-    deployment: str
-    variant: str
-    model: str
-    version: str
-    time: datetime
-    latency_ms: float
-    rows: int
-    inputs: list[dict[str, Any]] | None
-    outputs: dict[str, Any] | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "request_id": self.request_id,
-            "deployment": self.deployment,
-            "variant": self.variant,
-            "model": self.model,
-            "version": self.version,
-            "time": self.time.isoformat(),
-            "latency_ms": round(self.latency_ms, 3),
-            "rows": self.rows,
-            "inputs": self.inputs,
-            "outputs": self.outputs,
-        }
 
 
 def _partition(root: Path, deployment: str, day: date) -> Path:

@@ -6,8 +6,10 @@ references (the prediction, its latency, its request id, the time) to a bounded 
 drops the record and counts it (``modelport_prediction_log_dropped``) — the log never slows or fails
 a request. A deque, not a ``queue.Queue``: its ``append``/``popleft`` are atomic without the lock and
 condition a queue takes on every put, and the writer wakes on its own clock anyway. Every
-``flush_interval_s`` the writer thread turns what is queued into Arrow columns (JSON inputs and
-outputs, as the deployment's ``fields`` allow) and writes one Parquet file per deployment and day.
+``flush_interval_s`` the writer thread turns what is queued into ``LogRecord``\\ s (JSON inputs and
+outputs, as the deployment's ``fields`` allow) and hands them to its ``PredictionLogSink`` (Parquet
+files, or a Redis/Kafka stream). A slow sink holds up only this thread: the deque fills, and new
+records are dropped and counted, never waited for.
 
 What is never logged: headers, API keys, anything of the request but its validated rows.
 """
@@ -18,22 +20,21 @@ import logging
 import random
 import threading
 import time
-import uuid
-from collections import defaultdict, deque
-from datetime import UTC, date, datetime
-from pathlib import Path
+from collections import Counter, deque
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
 
 from modelport.inference.budget import RowBudget
 from modelport.inference.context import new_request_id, request_id_var
-from modelport.inference.predictionlog.dataset import LOG_SCHEMA, prune_log, write_part
+from modelport.inference.predictionlog.record import LogRecord
 
 if TYPE_CHECKING:
     from modelport.inference.metrics import ServingMetrics
     from modelport.inference.prediction import Prediction
+    from modelport.inference.predictionlog.sink import PredictionLogSink
     from modelport.runtime import Features
     from modelport.settings import LogFields, PredictionLogSettings
 
@@ -49,9 +50,11 @@ _JSON = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 class PredictionLog:
     """The prediction log of one node: ``observe`` on the hot path, a writer thread off it."""
 
-    def __init__(self, settings: PredictionLogSettings, root: Path, metrics: ServingMetrics | None = None) -> None:
+    def __init__(
+        self, settings: PredictionLogSettings, sink: PredictionLogSink, metrics: ServingMetrics | None = None
+    ) -> None:
         self.settings = settings
-        self.root = root
+        self.sink = sink  # the log closes it on stop
         self._metrics = metrics
         self._queue: deque[_Queued] = deque()
         self._limit = settings.queue_size
@@ -62,8 +65,6 @@ class PredictionLog:
         self._budget = RowBudget(settings.max_rows_per_s)
         self._overrides, self._default_fields = dict(settings.deployments), settings.fields
         self._max_rows = settings.max_rows_per_request
-        self._writer = uuid.uuid4().hex[:12]
-        self._files = 0
         self._thread: threading.Thread | None = None
         self.written = 0
         self.dropped = 0
@@ -99,11 +100,13 @@ class PredictionLog:
             self._thread.start()
 
     def stop(self) -> None:
-        """Write everything queued so far, then stop the writer (blocking)."""
+        """Write everything queued so far, then stop the writer and close the sink (blocking)."""
         thread, self._thread = self._thread, None
         if thread is not None:
             self._stopping.set()
             thread.join()
+        self._drain()  # anything observed while the thread was finishing
+        self._count_lost(self.sink.close(), handed=True)
 
     def flush(self) -> None:
         """Write what is queued now, in the calling thread (blocking; the writer thread does this by itself)."""
@@ -115,48 +118,40 @@ class PredictionLog:
         last_prune = 0.0
         while True:
             stopping = self._stopping.wait(self.settings.flush_interval_s)
-            batch = [self._queue.popleft() for _ in range(len(self._queue))]
-            if batch:
-                try:
-                    self._write(batch)
-                except Exception:  # the writer must outlive any one batch
-                    log.exception("could not log %d prediction(s)", len(batch))
-                    self.dropped += len(batch)
+            self._drain()
             if time.monotonic() - last_prune >= _PRUNE_EVERY_S:
                 last_prune = time.monotonic()
-                try:
-                    prune_log(self.root, keep_days=self.settings.retention_days)
-                except OSError:
-                    log.exception("could not prune the prediction log in %s", self.root)
+                self.sink.prune(self.settings.retention_days)
             if stopping:
                 return
 
-    def _write(self, batch: list[_Queued]) -> None:
-        parts: dict[tuple[str, date], dict[str, list[Any]]] = {}
-        for fields, prediction, latency_s, request_id, at in batch:
-            when = datetime.fromtimestamp(at, UTC)
-            key = (prediction.deployment, when.date())
-            columns = parts.get(key)
-            if columns is None:
-                columns = parts[key] = defaultdict(list)
-            for name, value in self._row(fields, prediction, latency_s, request_id, when).items():
-                columns[name].append(value)
-        for (deployment, day), columns in parts.items():
-            self._files += 1
-            name = f"part-{self._writer}-{self._files:06d}"
-            rows = len(columns["request_id"])
+    def _drain(self) -> None:
+        batch = [self._queue.popleft() for _ in range(len(self._queue))]
+        if batch:
             try:
-                write_part(self.root, deployment, day, pa.table(dict(columns), schema=LOG_SCHEMA), name)
-                self.written += rows
-            except Exception:  # a full disk must not take the server down: the records are lost, and counted
-                log.exception("could not write %d prediction log record(s) of %s", rows, deployment)
-                self.dropped += rows
-                if self._metrics is not None:
-                    self._metrics.prediction_log_dropped.labels(deployment).inc(rows)
+                self._write(batch)
+            except Exception:  # the writer must outlive any one batch
+                log.exception("could not log %d prediction(s)", len(batch))
+                self._count_lost(Counter(prediction.deployment for _, prediction, _, _, _ in batch))
 
-    def _row(
-        self, fields: LogFields, prediction: Prediction, latency_s: float, request_id: str, when: datetime
-    ) -> dict[str, Any]:
+    def _write(self, batch: list[_Queued]) -> None:
+        records = [self._record(*queued) for queued in batch]
+        self.written += len(records)
+        self._count_lost(self.sink.write(records), handed=True)
+
+    def _count_lost(self, lost: Mapping[str, int], *, handed: bool = False) -> None:
+        """Count records lost per deployment (``handed``: by the sink, after ``written`` counted them)."""
+        for deployment, count in lost.items():
+            if count:
+                self.dropped += count
+                if handed:
+                    self.written -= count
+                if self._metrics is not None:
+                    self._metrics.prediction_log_dropped.labels(deployment).inc(count)
+
+    def _record(
+        self, fields: LogFields, prediction: Prediction, latency_s: float, request_id: str, at: float
+    ) -> LogRecord:
         result = prediction.result
         keep = self.settings.max_rows_per_request
         inputs = outputs = None
@@ -169,18 +164,18 @@ class PredictionLog:
             outputs = orjson.dumps(out, option=_JSON, default=str).decode()
         if fields == "full" and prediction.inputs is not None:
             inputs = orjson.dumps(self._records(prediction.inputs, keep), option=_JSON, default=str).decode()
-        return {
-            "request_id": request_id,
-            "deployment": prediction.deployment,
-            "variant": prediction.variant,
-            "model": prediction.served.model_name,
-            "version": prediction.served.version,
-            "time": when,
-            "latency_ms": latency_s * 1000.0,
-            "rows": result.n_rows,
-            "inputs": inputs,
-            "outputs": outputs,
-        }
+        return LogRecord(
+            request_id=request_id,
+            deployment=prediction.deployment,
+            variant=prediction.variant,
+            model=prediction.served.model_name,
+            version=prediction.served.version,
+            time=datetime.fromtimestamp(at, UTC),
+            latency_ms=latency_s * 1000.0,
+            rows=result.n_rows,
+            inputs=inputs,
+            outputs=outputs,
+        )
 
     def _records(self, inputs: Features, keep: int) -> list[dict[str, Any]]:
         """The first ``keep`` rows as ``{column: value}``; through the numeric matrix when it holds them exactly."""

@@ -1,0 +1,209 @@
+"""The prediction log scaled out: ``modelport serve`` (two workers) writing to a Redis stream or a Kafka topic.
+
+Real HTTP requests under an A/B test; the records are read straight from the broker as a downstream
+consumer would, checked against the requests, and read back by ``modelport log --feedback``, joined
+with the feedback on the request id.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pandas as pd
+import pytest
+import redis
+from confluent_kafka import Consumer, Producer
+
+import modelport
+from modelport.settings import Settings
+from modelport.state import StateStore
+from tests.integration.cli_runner import Cli
+from tests.integration.serving_live import eventually
+
+SRC = str(Path(modelport.__file__).resolve().parents[1])
+FAST = {
+    "MODELPORT_ROLLOUTS__FLUSH_INTERVAL_S": "0.2",
+    "MODELPORT_SERVING__POLL_INTERVAL_S": "0.1",
+    "MODELPORT_PREDICTION_LOG__FLUSH_INTERVAL_S": "0.2",
+}
+
+
+@pytest.fixture
+def mock_cluster() -> Iterator[str]:
+    """Three librdkafka mock brokers living in this process as long as this client does."""
+    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
+    brokers = owner.list_topics(timeout=10).brokers.values()
+    yield ",".join(f"{b.host}:{b.port}" for b in brokers)
+    owner.flush(5)
+
+
+@pytest.fixture
+def home(demo_home: Path) -> Path:
+    store = StateStore.open(Settings(home=demo_home))
+    store.create_deployment("credit", "credit_risk", "production")
+    store.close()
+    return demo_home
+
+
+class Broker:
+    """The sink's settings for the server and the CLI, and the records a downstream consumer reads."""
+
+    def __init__(self, env: dict[str, str], read: Any, close: Any = None) -> None:
+        self.env = env
+        self.read = read  # () -> list of raw JSON messages of deployment "credit"
+        self.close = close or (lambda: None)
+
+
+def _redis_broker(client: redis.Redis, prefix: str) -> Broker:
+    stream = f"{prefix}predictions:credit"
+    env = {
+        "MODELPORT_PREDICTION_LOG__SINK": "redis",
+        "MODELPORT_PREDICTION_LOG__TOPIC": f"{prefix}predictions",
+        "MODELPORT_PREDICTION_LOG__REDIS_URL": "redis://127.0.0.1:6379/0",
+    }
+    return Broker(env, lambda: [fields[b"data"] for _id, fields in client.xrange(stream)])
+
+
+def _kafka_broker(bootstrap: str) -> Broker:
+    topic = f"predictions-{uuid.uuid4().hex[:8]}"
+    env = {
+        "MODELPORT_PREDICTION_LOG__SINK": "kafka",
+        "MODELPORT_PREDICTION_LOG__TOPIC": topic,
+        "MODELPORT_PREDICTION_LOG__KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "MODELPORT_STREAM__KAFKA_CONFIG": '{"log_level": "3"}',
+    }
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": f"reader-{uuid.uuid4().hex[:8]}",
+            "auto.offset.reset": "earliest",
+            "topic.metadata.refresh.interval.ms": 500,
+            "log_level": 3,
+        }
+    )
+    consumer.subscribe([topic])
+    seen: list[bytes] = []
+
+    def read() -> list[bytes]:
+        for message in consumer.consume(1000, 0.2):
+            if message.error() is None:
+                assert dict(message.headers() or [])["deployment"] == b"credit"
+                seen.append(message.value())
+        return seen
+
+    return Broker(env, read, consumer.close)
+
+
+@pytest.fixture(params=["redis", "kafka"])
+def broker(request: pytest.FixtureRequest, redis_prefix: tuple[redis.Redis, str]) -> Iterator[Broker]:
+    if request.param == "redis":
+        found = _redis_broker(*redis_prefix)
+    else:
+        found = _kafka_broker(request.getfixturevalue("mock_cluster"))
+    yield found
+    found.close()  # before the mock brokers go away
+
+
+def _serve(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    argv = [sys.executable, "-m", "modelport", "--home", str(home), "serve", "--port", "0", "--workers", "2"]
+    process = subprocess.Popen(
+        argv,
+        env=os.environ | {"PYTHONPATH": SRC} | FAST | env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    for line in process.stdout:  # the first line names the port the kernel picked
+        match = re.search(r"serving on (http://\S+)", line)
+        if match:
+            threading.Thread(target=process.stdout.read, daemon=True).start()  # never a full pipe
+            return process, match.group(1)
+    raise AssertionError(f"modelport serve exited with {process.wait(timeout=30)} before listening")
+
+
+def _ready(client: httpx.Client) -> bool:
+    try:
+        return client.get("/readyz").status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_served_requests_reach_the_stream_and_join_their_feedback(home: Path, broker: Broker) -> None:
+    cli = Cli(home, env=broker.env)
+    cli("ab", "start", "credit", "1", "2")
+    rows = pd.read_csv(home / "demo" / "credit_to_score.csv").head(2).to_dict(orient="records")
+    ids = [f"run-{i:02d}" for i in range(12)]
+    variants: dict[str, str] = {}
+    process, url = _serve(home, broker.env)
+    try:
+        with httpx.Client(base_url=url, timeout=30) as client:
+            eventually(lambda: _ready(client), "the server is ready", timeout=120)
+            warm = {"X-Request-ID": "warm", "X-Modelport-Key": "warm"}
+            eventually(
+                lambda: (
+                    client.post("/predict", json={"features": rows}, headers=warm).headers["x-modelport-variant"]
+                    in ("A", "B")
+                ),
+                "the A/B policy routes",
+            )
+            for request_id in ids:
+                headers = {"X-Request-ID": request_id, "X-Modelport-Key": request_id, "Cookie": "session=secret-tok"}
+                response = client.post("/predict", json={"features": rows}, headers=headers)
+                assert response.status_code == 200
+                variants[request_id] = response.headers["x-modelport-variant"]
+            for i, request_id in enumerate(ids):
+                feedback = {"request_id": request_id, "outcome": float(i % 2)}
+                eventually(
+                    lambda body=feedback: client.post("/deployments/credit/feedback", json=body).status_code == 201,
+                    f"feedback on {request_id} accepted",
+                )
+
+            # Downstream consumers see each request while the server runs (the writers flush every 0.2 s).
+            def all_logged() -> bool:
+                return set(ids) <= {orjson.loads(m)["request_id"] for m in broker.read()}
+
+            eventually(all_logged, "every request in the stream")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+    messages = broker.read()
+    assert not any(b"secret-tok" in m for m in messages)
+    records = {r["request_id"]: r for r in map(orjson.loads, messages)}
+    now = datetime.now(UTC)
+    for request_id in ids:
+        record = records[request_id]
+        assert set(record) == {
+            "request_id", "deployment", "variant", "model", "version", "time", "latency_ms", "rows", "inputs", "outputs"
+        }  # fmt: skip
+        assert (record["deployment"], record["model"], record["rows"]) == ("credit", "credit_risk", 2)
+        assert record["variant"] == variants[request_id]
+        assert record["version"] == ("1" if variants[request_id] == "A" else "2")
+        assert [r["credit_score"] for r in record["inputs"]] == pytest.approx([r["credit_score"] for r in rows])
+        assert len(record["outputs"]["predictions"]) == 2
+        assert record["latency_ms"] > 0
+        assert now - timedelta(minutes=10) < datetime.fromisoformat(record["time"]) <= now
+
+    # modelport log reads the same stream back, joined with the feedback on the request id.
+    logged = {e["request_id"]: e for e in cli.json("log", "credit", "--since", "10m", "--feedback")}
+    assert set(ids) <= logged.keys()
+    for i, request_id in enumerate(ids):
+        entry = logged[request_id]
+        assert entry["variant"] == records[request_id]["variant"]
+        assert entry["outputs"] == records[request_id]["outputs"]
+        assert [f["value"] for f in entry["feedback"]] == [float(i % 2)]
+    newest = cli.json("log", "credit", "--since", "10m", "--limit", "3")
+    assert [e["request_id"] for e in newest] == ids[-3:]
