@@ -10,9 +10,17 @@ import orjson
 
 from modelport.inference.context import request_id_var
 
-__all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging"]
+__all__ = ["JsonFormatter", "RequestIdFilter", "UtcFormatter", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+
+
+class UtcFormatter(logging.Formatter):
+    """Text lines stamped in UTC, the one way modelport shows times: ``2026-12-01 19:54:08.123Z``."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        return f"{stamp}.{int(record.msecs):03d}Z"
 
 
 class RequestIdFilter(logging.Filter):
@@ -47,7 +55,7 @@ def configure_logging(*, json_logs: bool, level: int = logging.INFO) -> None:
     """
     handler = logging.StreamHandler()
     handler.addFilter(RequestIdFilter())
-    handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter(_TEXT_FORMAT))
+    handler.setFormatter(JsonFormatter() if json_logs else UtcFormatter(_TEXT_FORMAT))
     for name in ("modelport", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         logger.handlers[:] = [handler]
