@@ -1,16 +1,21 @@
 """First prediction of a fresh replica, and first vs second batch run: what compiling once saves.
 
     PYTHONPATH=src python -m benchmarks.startup_bench [--repeat 3] [--rows 1000000] [--output results.md]
+        [--postgres postgresql://USER@HOST:PORT]
 
-Makes the demo registry and state store (SQLite) in a temporary folder, promotes the gradient-boosting
-version (``credit_risk/2``) and deploys it. A *fresh replica* is ``modelport serve`` with its own empty
+Makes the demo registry and state store (SQLite in a temporary folder, or with ``--postgres`` both in one
+new PostgreSQL database on that server, dropped at the end), promotes the gradient-boosting version
+(``credit_risk/2``) and deploys it. A *fresh replica* is ``modelport serve`` with its own empty
 ``MODELPORT_HOME`` and the same registry and state store: another machine, as far as modelport can
 tell. Timed from process start to the first 200 on ``/predict``, for:
 
-* **convert** — today's behaviour before compile-once: nothing stored, the replica converts and checks
+* **convert** — the behaviour before compile-once: nothing stored, the replica converts and checks
   parity itself (the benchmark empties ``modelport_compiled`` before each run);
-* **compiled once** — after ``modelport compile credit_risk@production`` (timed too): the replica loads the
-  stored ONNX bytes;
+* **compiled, files through MLflow** — the first step of compile-once: the stored ONNX bytes are found,
+  but the version's alias and files come through MLflow (the benchmark removes the links of
+  ``modelport_compiled_versions`` before each run);
+* **compiled once** — after ``modelport compile credit_risk@production`` (timed too): the replica serves
+  the version's compiled form from the state store, without MLflow;
 * **mlflow models serve** — ``models:/credit_risk/2`` with ``--env-manager local``, to its first 200 on
   ``/invocations``.
 
@@ -34,6 +39,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,32 +52,69 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="fresh replicas started per contender")
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the batch runs")
     parser.add_argument("--output", type=Path, help="also write the markdown tables here")
+    parser.add_argument("--postgres", metavar="URL", help="registry and state in one new database on this server")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="modelport-startup-") as tmp:
-        report = _bench(Path(tmp), args.repeat, args.rows)
+    with tempfile.TemporaryDirectory(prefix="modelport-startup-") as tmp, _database(args.postgres, Path(tmp)) as uri:
+        report = _bench(Path(tmp), args.repeat, args.rows, uri)
     print(report)
     if args.output:
         args.output.write_text(report)
     return 0
 
 
-def _bench(tmp: Path, repeat: int, rows: int) -> str:
+@contextmanager
+def _database(server: str | None, tmp: Path) -> Iterator[str | None]:
+    """None (SQLite files), or the URL of a new PostgreSQL database on ``server``, dropped afterwards."""
+    if server is None:
+        yield None
+        return
+    import sqlalchemy as sa
+
+    name = f"modelport_startup_{os.getpid()}"
+    admin = sa.create_engine(f"{server.rstrip('/')}/postgres".replace("postgresql://", "postgresql+psycopg://", 1),
+                             isolation_level="AUTOCOMMIT")  # fmt: skip
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
+    try:
+        yield f"{server.rstrip('/')}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
+
+
+def _bench(tmp: Path, repeat: int, rows: int, database: str | None) -> str:
     base = tmp / "base"
     shared = {
-        "MODELPORT_REGISTRY_URI": f"sqlite:///{base / 'registry.db'}",
-        "MODELPORT_STATE_URI": f"sqlite:///{base / 'state.db'}",
+        "MODELPORT_REGISTRY_URI": database or f"sqlite:///{base / 'registry.db'}",
+        "MODELPORT_STATE_URI": database or f"sqlite:///{base / 'state.db'}",
+        "MODELPORT_ARTIFACT_ROOT": str(base / "artifacts"),
     }
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MODELPORT_", "MLFLOW_"))}
     env |= {"PYTHONPATH": str(ROOT / "src"), "MLFLOW_LOGGING_LEVEL": "WARNING"} | shared
-    body = _prepare(base, tmp, rows)
-    timings: dict[str, list[float]] = {"convert": [], "compiled once": [], "mlflow models serve": []}
+    state = shared["MODELPORT_STATE_URI"]
+    body = _prepare(base, tmp, rows, shared)
+    timings: dict[str, list[float]] = {
+        "convert": [],
+        "compiled, files through MLflow": [],
+        "compiled once": [],
+        "mlflow models serve": [],
+    }
     cpu: dict[str, list[float]] = {}
     for i in range(repeat):
-        _forget_compiled(base)
+        _forget_compiled(state)
         timings["convert"].append(_first_prediction(_modelport(tmp / f"convert-{i}", env), "/predict", body[0]))
     cpu["convert"] = CPU_SECONDS[-repeat:]
     compile_s = _timed([sys.executable, "-m", "modelport", "--home", str(tmp / "compiler"), "compile",
                         "credit_risk@production"], env)  # fmt: skip
+    for i in range(repeat):
+        _forget_compiled(state, links_only=True)
+        started = _modelport(tmp / f"through-mlflow-{i}", env)
+        timings["compiled, files through MLflow"].append(_first_prediction(started, "/predict", body[0]))
+    cpu["compiled, files through MLflow"] = CPU_SECONDS[-repeat:]
+    _timed(
+        [sys.executable, "-m", "modelport", "--home", str(tmp / "compiler"), "compile", "credit_risk@production"], env
+    )  # fmt: skip  (links the version again)
     for i in range(repeat):
         timings["compiled once"].append(_first_prediction(_modelport(tmp / f"fresh-{i}", env), "/predict", body[0]))
     cpu["compiled once"] = CPU_SECONDS[-repeat:]
@@ -78,11 +122,12 @@ def _bench(tmp: Path, repeat: int, rows: int) -> str:
     for i in range(repeat):
         timings["mlflow models serve"].append(_mlflow_first_prediction(mlflow_env, tmp / f"mlflow-{i}", body[1]))
     cpu["mlflow models serve"] = CPU_SECONDS[-repeat:]
-    batch = _batch_runs(tmp, env, base, rows)
-    return _report(timings, cpu, compile_s, batch, repeat, rows)
+    batch = _batch_runs(tmp, env, state, rows)
+    where = "one PostgreSQL database" if database else "SQLite"
+    return _report(timings, cpu, compile_s, batch, repeat, rows, where)
 
 
-def _prepare(base: Path, tmp: Path, rows: int) -> tuple[bytes, bytes]:
+def _prepare(base: Path, tmp: Path, rows: int, shared: dict[str, str]) -> tuple[bytes, bytes]:
     """The demo registry; production -> gradient boosting; a deployment; the batch input; two bodies."""
     os.environ["MODELPORT_HOME"] = str(base)
     import pyarrow as pa
@@ -92,7 +137,14 @@ def _prepare(base: Path, tmp: Path, rows: int) -> tuple[bytes, bytes]:
     from modelport.registry import Registry
     from modelport.settings import Settings
 
-    registry = Registry.open(Settings(home=base))
+    registry = Registry.open(
+        Settings(
+            home=base,
+            registry_uri=shared["MODELPORT_REGISTRY_URI"],
+            state_uri=shared["MODELPORT_STATE_URI"],
+            artifact_root=shared["MODELPORT_ARTIFACT_ROOT"],
+        )
+    )
     demo = run_demo(registry, base / "demo", actor="benchmark")
     registry.promote(demo.model, demo.versions["gradient_boosting"], reason="benchmark", actor="benchmark")
     registry.store.create_deployment("credit", demo.model, "production")
@@ -105,11 +157,21 @@ def _prepare(base: Path, tmp: Path, rows: int) -> tuple[bytes, bytes]:
     return json.dumps({"features": [row]}).encode(), json.dumps(split).encode()
 
 
-def _forget_compiled(base: Path) -> None:
+def _forget_compiled(state_uri: str, *, links_only: bool = False) -> None:
+    """Empty the compiled store (the next load converts), or only its links to versions (the next load
+    finds the ONNX bytes but fetches the version through MLflow, as before the links existed)."""
+    import sqlalchemy as sa
+
     from modelport.state import StateStore
 
-    store = StateStore.from_url(f"sqlite:///{base / 'state.db'}")
-    store.compiled.forget()
+    store = StateStore.from_url(state_uri)
+    if links_only:
+        engine = sa.create_engine(state_uri.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(sa.text("DELETE FROM modelport_compiled_versions"))
+        engine.dispose()
+    else:
+        store.compiled.forget()
     store.close()
 
 
@@ -232,9 +294,9 @@ def _timed(argv: list[str], env: dict[str, str]) -> float:
     return time.monotonic() - start
 
 
-def _batch_runs(tmp: Path, env: dict[str, str], base: Path, rows: int) -> list[BatchRun]:
+def _batch_runs(tmp: Path, env: dict[str, str], state_uri: str, rows: int) -> list[BatchRun]:
     """(label, wall s, CPU s, peak RSS MB, how the compiled form was had) of three runs."""
-    _forget_compiled(base)
+    _forget_compiled(state_uri)
     runs = [("first run (converts)", "batch-a"), ("second run, another home", "batch-b"), ("third run", "batch-b")]
     out = []
     for label, home in runs:
@@ -253,10 +315,13 @@ def _batch_runs(tmp: Path, env: dict[str, str], base: Path, rows: int) -> list[B
 Series = dict[str, list[float]]
 
 
-def _report(timings: Series, cpu: Series, compile_s: float, batch: list[BatchRun], repeat: int, rows: int) -> str:
+def _report(
+    timings: Series, cpu: Series, compile_s: float, batch: list[BatchRun], repeat: int, rows: int, where: str
+) -> str:
     load = os.getloadavg()[0]
     lines = [
-        f"Fresh replica (own empty home, same registry + state), {os.cpu_count()} CPU(s), load average {load:.1f} "
+        f"Fresh replica (own empty home, same registry + state on {where}), {os.cpu_count()} CPU(s), "
+        f"load average {load:.1f} "
         f"at the end; median of {repeat} (min, max) seconds from process start to the first 200, and the CPU "
         "seconds the server's process tree had used by then:",
         "",
