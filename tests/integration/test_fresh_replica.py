@@ -108,3 +108,24 @@ def test_an_alias_moved_straight_in_mlflow_is_seen_once_verification_is_due(demo
     assert verifying.resolve("credit_risk", "production") == "2"
     assert trusting.resolve("credit_risk", "champion") == "2"  # no record: MLflow answers at once
     registry.store.close()
+
+
+def test_a_batch_run_on_a_fresh_home_scores_from_the_compiled_form(demo_home: Path, tmp_path: Path) -> None:
+    source = str(demo_home / "demo" / "credit_to_score.csv")
+    Cli(demo_home)("compile", "credit_risk@production")
+    env = {
+        "MODELPORT_REGISTRY_URI": f"sqlite:///{demo_home / 'registry.db'}",
+        "MODELPORT_STATE_URI": f"sqlite:///{demo_home / 'state.db'}",
+    }
+    fresh = Cli(tmp_path / "fresh", env)
+
+    summary = fresh.json("batch", "score", "credit_risk@production", source, str(tmp_path / "fresh.parquet"))
+    at_home = Cli(demo_home).json("batch", "score", "credit_risk@production", source, str(tmp_path / "home.parquet"))
+
+    assert (summary["model_version"], summary["predictor"], summary["compiled"]) == (1, "onnx", "state store")
+    assert not (tmp_path / "fresh" / "cache" / "models").exists()  # nothing downloaded through MLflow
+    assert summary["drift"] is not None  # the sample came with the compiled form: drift has its reference
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "fresh.parquet"), pd.read_parquet(tmp_path / "home.parquet")
+    )
+    assert at_home["rows_out"] == summary["rows_out"] > 0

@@ -95,11 +95,9 @@ class RegistryCatalog:
         if not version.isdigit():
             raise VersionNotFound(f"model {model!r} has no version {version!r} (versions are numbers)")
         if self._served_forms is not None:
-            form = self._store.compiled.served_form(model, version)
-            if form is not None:
-                from modelport.runtime import write_served_form
-
-                return write_served_form(form, self._served_forms)
+            served = self._registry.served_form_dir(model, int(version), self._served_forms)
+            if served is not None:
+                return served
         return Path(self._registry.local_model_dir(model, int(version)))
 
 

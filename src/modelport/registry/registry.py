@@ -21,6 +21,7 @@ from modelport.registry.names import DEFAULT_ALIAS, normalize_alias, parse_ref, 
 from modelport.registry.registration import Registration
 from modelport.registry.rollback import plan_rollback
 from modelport.registry.versions import version_info
+from modelport.served_form import write_served_form
 from modelport.settings import Settings
 from modelport.state import StateStore
 from modelport.types import HistoryEntry, ModelSummary, ModelVersionInfo, ModelVersionRef
@@ -152,26 +153,47 @@ class Registry:
         assert alias is not None
         return ModelVersionRef(name=name, version=self.alias_version(name, alias), alias=alias)
 
-    def local_version(self, ref: str) -> tuple[ModelVersionRef, Path]:
+    def local_version(self, ref: str, *, served_forms: Path | None = None) -> tuple[ModelVersionRef, Path]:
         """Resolve ``ref`` and return the version's local model folder.
 
         When modelport's own records answer (the alias as modelport last moved it, a version it
-        registered and never deleted, already downloaded to the cache) MLflow is not touched at all;
-        otherwise this is ``resolve`` followed by ``local_model_dir``.
+        registered and never deleted, already downloaded to the cache) MLflow is not touched at all.
+        Given ``served_forms``, a version linked to a compiled form that passed parity comes back as a
+        served-form folder there (``modelport.served_form``: enough to predict with ONNX, not to
+        convert again). Otherwise this is ``resolve`` followed by ``local_model_dir``.
         """
         known = self._from_records(ref)
         if known is not None:
             return known
+        if served_forms is not None:
+            recorded = self._recorded(ref)
+            served = None if recorded is None else self.served_form_dir(recorded.name, recorded.version, served_forms)
+            if recorded is not None and served is not None:
+                return recorded, served
         resolved = self.resolve(ref)
         return resolved, self.local_model_dir(resolved.name, resolved.version)
 
-    def _from_records(self, ref: str) -> tuple[ModelVersionRef, Path] | None:
+    def served_form_dir(self, name: str, version: int, root: Path) -> Path | None:
+        """The version's served-form folder under ``root``, when the state store links it to a compiled
+        form that passed parity (None: load it from the registry). Never imports MLflow."""
+        form = self._store.compiled.served_form(name, str(version))
+        return None if form is None else write_served_form(form, root)
+
+    def _recorded(self, ref: str) -> ModelVersionRef | None:
+        """``ref`` resolved by modelport's records alone (an alias as modelport last moved it)."""
         name, version, alias = parse_ref(ref)
         if version is None:
             assert alias is not None
             version = self._store.aliases(name).get(alias)
             if version is None:
                 return None
+        return ModelVersionRef(name=name, version=version, alias=alias)
+
+    def _from_records(self, ref: str) -> tuple[ModelVersionRef, Path] | None:
+        recorded = self._recorded(ref)
+        if recorded is None:
+            return None
+        name, version, alias = recorded.name, recorded.version, recorded.alias
         history = self._store.history(name)
         registered = any(e.action == "register" and e.to_version == version for e in history)
         deleted = any(e.action == "delete" and e.from_version == version for e in history)

@@ -7,7 +7,7 @@ the state store), and may group concurrent requests with
 """
 
 from modelport.runtime.batcher import AdaptiveBatcher
-from modelport.runtime.compiled import Compiled, CompiledStore, DiskCompiledStore, compile_key, write_served_form
+from modelport.runtime.compiled import Compiled, CompiledStore, DiskCompiledStore, compile_key
 from modelport.runtime.features import Features
 from modelport.runtime.loader import SAMPLE_FILE, LoadedModel, load_model
 from modelport.runtime.parity import ParityReport, check_parity
@@ -36,5 +36,4 @@ __all__ = [
     "compiled_store",
     "load_model",
     "model_loader",
-    "write_served_form",
 ]

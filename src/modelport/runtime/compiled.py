@@ -18,7 +18,7 @@ A verdict "no ONNX" (conversion failed or parity refused) is stored too, so nobo
 
 A load that knows which registered version it loads *links* the version to its key (with its
 ``MLmodel`` and sample). A replica whose disk has nothing of that version then serves it from a
-*served-form folder* (:func:`write_served_form`): those two files and the key, no estimator, no MLflow.
+*served-form folder* (``modelport.served_form``): those two files and the key, no estimator, no MLflow.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import uuid
 from dataclasses import dataclass, field, replace
 from importlib import metadata
@@ -38,18 +37,15 @@ from modelport.runtime.parity import PROBABILITY_ATOL, REGRESSION_RTOL, ParityRe
 from modelport.types import SAMPLE_FILENAME
 
 if TYPE_CHECKING:
-    from modelport.state import CompiledTable, ServedForm
+    from modelport.state import CompiledTable
 
 __all__ = [
-    "COMPILED_KEY_FILE",
     "Compiled",
     "CompiledStore",
     "DiskCompiledStore",
     "SharedCompiledStore",
     "TieredCompiledStore",
     "compile_key",
-    "key_of",
-    "write_served_form",
 ]
 
 log = logging.getLogger(__name__)
@@ -67,38 +63,6 @@ def _tool_versions() -> str:
         except metadata.PackageNotFoundError:
             versions.append(f"{tool}=none")
     return ";".join(versions)
-
-
-COMPILED_KEY_FILE = "modelport_compiled_key"
-"""In a served-form folder: the key of the compiled form that stands in for the model's own files."""
-
-
-def key_of(model_dir: Path) -> str:
-    """The compiled form's key of ``model_dir``: named by a served-form folder, else :func:`compile_key`."""
-    named = model_dir / COMPILED_KEY_FILE
-    return named.read_text().strip() if named.is_file() else compile_key(model_dir)
-
-
-def write_served_form(form: ServedForm, root: Path) -> Path:
-    """``root/<model>/<version>-<key>``: the version's ``MLmodel``, sample and compiled key (made once,
-    renamed into place whole so concurrent workers never see half of it)."""
-    target = root / form.model / f"{form.version}-{form.key[:16]}"
-    if (target / COMPILED_KEY_FILE).is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-    scratch.mkdir()
-    (scratch / "MLmodel").write_text(form.mlmodel)
-    if form.sample is not None:
-        (scratch / SAMPLE_FILENAME).write_bytes(form.sample)
-    (scratch / COMPILED_KEY_FILE).write_text(form.key)
-    try:
-        scratch.rename(target)
-    except OSError:  # another worker made it first: same content
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not (target / COMPILED_KEY_FILE).is_file():
-            raise
-    return target
 
 
 def compile_key(model_dir: Path) -> str:

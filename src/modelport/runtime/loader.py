@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from modelport.errors import InvalidInput, InvalidSource
 from modelport.model_format import onnx_predicts_probabilities, read_mlmodel
-from modelport.runtime.compiled import COMPILED_KEY_FILE, Compiled, CompiledStore, compile_key
+from modelport.runtime.compiled import Compiled, CompiledStore, compile_key
 from modelport.runtime.compiler import compile_estimator
 from modelport.runtime.features import Features
 from modelport.runtime.native import NativePredictor, PyfuncPredictor
@@ -26,6 +26,7 @@ from modelport.runtime.ort import OnnxPredictor, new_session
 from modelport.runtime.parity import ParityReport
 from modelport.runtime.predictor import ClassifierPredictor, Predictor
 from modelport.runtime.schema import InputSchema
+from modelport.served_form import COMPILED_KEY_FILE
 from modelport.types import SAMPLE_FILENAME
 
 if TYPE_CHECKING:
