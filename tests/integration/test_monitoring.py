@@ -23,7 +23,7 @@ import modelport
 from modelport.settings import Settings
 from modelport.state import StateStore
 from tests.integration.cli_runner import Cli
-from tests.integration.serving_live import eventually
+from tests.integration.serving_live import ab_requests_with_feedback, eventually
 
 SRC = str(Path(modelport.__file__).resolve().parents[1])
 FAST = {
@@ -125,27 +125,7 @@ def test_requests_land_in_the_prediction_log_and_join_their_feedback(
     rows = pd.read_csv(home / "demo" / "credit_to_score.csv").head(1).to_dict(orient="records")
     ids = [f"run-{i:02d}" for i in range(12)]
     with httpx.Client(base_url=url, timeout=30) as client:
-        first = {"X-Request-ID": "warm", "X-Modelport-Key": "warm"}
-        eventually(
-            lambda: (
-                client.post("/predict", json={"features": rows}, headers=first).headers["x-modelport-variant"]
-                in ("A", "B")
-            ),
-            "the A/B policy routes",
-        )
-        variants = {}
-        for request_id in ids:
-            headers = {"X-Request-ID": request_id, "X-Modelport-Key": request_id}
-            response = client.post("/predict", json={"features": rows}, headers=headers)
-            assert response.status_code == 200
-            variants[request_id] = response.headers["x-modelport-variant"]
-        for i, request_id in enumerate(ids):
-            feedback = {"request_id": request_id, "outcome": float(i % 2)}
-            # The exposure the feedback is attributed to is flushed by the server within a moment.
-            eventually(
-                lambda body=feedback: client.post("/deployments/credit/feedback", json=body).status_code == 201,
-                f"feedback on {request_id} accepted",
-            )
+        variants = ab_requests_with_feedback(client, rows, ids)
     process.send_signal(signal.SIGTERM)  # the writer writes what is queued before the workers exit
     process.wait(timeout=60)
 

@@ -7,12 +7,8 @@ with the feedback on the request id.
 
 from __future__ import annotations
 
-import os
-import re
 import signal
 import subprocess
-import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -26,13 +22,11 @@ import pytest
 import redis
 from confluent_kafka import Consumer, Producer
 
-import modelport
 from modelport.settings import Settings
 from modelport.state import StateStore
 from tests.integration.cli_runner import Cli
-from tests.integration.serving_live import eventually
+from tests.integration.serving_live import ab_requests_with_feedback, eventually, start_serve
 
-SRC = str(Path(modelport.__file__).resolve().parents[1])
 FAST = {
     "MODELPORT_ROLLOUTS__FLUSH_INTERVAL_S": "0.2",
     "MODELPORT_SERVING__POLL_INTERVAL_S": "0.1",
@@ -117,21 +111,7 @@ def broker(request: pytest.FixtureRequest, redis_prefix: tuple[redis.Redis, str]
 
 
 def _serve(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    argv = [sys.executable, "-m", "modelport", "--home", str(home), "serve", "--port", "0", "--workers", "2"]
-    process = subprocess.Popen(
-        argv,
-        env=os.environ | {"PYTHONPATH": SRC} | FAST | env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:  # the first line names the port the kernel picked
-        match = re.search(r"serving on (http://\S+)", line)
-        if match:
-            threading.Thread(target=process.stdout.read, daemon=True).start()  # never a full pipe
-            return process, match.group(1)
-    raise AssertionError(f"modelport serve exited with {process.wait(timeout=30)} before listening")
+    return start_serve(home, "--workers", "2", env=FAST | env)
 
 
 def _ready(client: httpx.Client) -> bool:
@@ -151,25 +131,7 @@ def test_served_requests_reach_the_stream_and_join_their_feedback(home: Path, br
     try:
         with httpx.Client(base_url=url, timeout=30) as client:
             eventually(lambda: _ready(client), "the server is ready", timeout=120)
-            warm = {"X-Request-ID": "warm", "X-Modelport-Key": "warm"}
-            eventually(
-                lambda: (
-                    client.post("/predict", json={"features": rows}, headers=warm).headers["x-modelport-variant"]
-                    in ("A", "B")
-                ),
-                "the A/B policy routes",
-            )
-            for request_id in ids:
-                headers = {"X-Request-ID": request_id, "X-Modelport-Key": request_id, "Cookie": "session=secret-tok"}
-                response = client.post("/predict", json={"features": rows}, headers=headers)
-                assert response.status_code == 200
-                variants[request_id] = response.headers["x-modelport-variant"]
-            for i, request_id in enumerate(ids):
-                feedback = {"request_id": request_id, "outcome": float(i % 2)}
-                eventually(
-                    lambda body=feedback: client.post("/deployments/credit/feedback", json=body).status_code == 201,
-                    f"feedback on {request_id} accepted",
-                )
+            variants = ab_requests_with_feedback(client, rows, ids, {"Cookie": "session=secret-tok"})
 
             # Downstream consumers see each request while the server runs (the writers flush every 0.2 s).
             def all_logged() -> bool:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,12 +13,9 @@ import pandas as pd
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import modelport
 from modelport.settings import Settings
 from modelport.state import StateStore
-from tests.integration.serving_live import eventually
-
-SRC = str(Path(modelport.__file__).resolve().parents[1])
+from tests.integration.serving_live import eventually, start_serve
 
 
 @pytest.fixture
@@ -29,26 +24,6 @@ def deployed_home(demo_home: Path) -> Path:
     store.create_deployment("credit", "credit_risk", "production")
     store.close()
     return demo_home
-
-
-def _start(home: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
-    env = os.environ | {"PYTHONPATH": SRC}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "modelport", "--home", str(home), "serve", "--port", "0", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert process.stdout is not None
-    for line in process.stdout:  # the first line names the port the kernel picked
-        match = re.search(r"serving on (http://\S+)", line)
-        if match:
-            # Keep reading: a full, unread pipe would block the server's logging.
-            threading.Thread(target=process.stdout.read, daemon=True).start()
-            return process, match.group(1)
-    process.wait(timeout=30)
-    raise AssertionError(f"modelport serve exited with {process.returncode} before listening")
 
 
 def _wait_ready(url: str) -> None:
@@ -64,7 +39,7 @@ def _wait_ready(url: str) -> None:
 
 
 def test_two_workers_on_one_port_then_sigterm_finishes_in_flight_requests(deployed_home: Path) -> None:
-    process, url = _start(deployed_home, "--workers", "2", "--deployment", "credit")
+    process, url = start_serve(deployed_home, "--workers", "2", "--deployment", "credit")
     rows = pd.read_csv(deployed_home / "demo" / "credit_to_score.csv").head(500)
     payload = {"features": rows.to_dict(orient="records")}
     try:
@@ -126,7 +101,7 @@ def _metrics_dir(worker_pid: int) -> Path:
 
 
 def test_metrics_describe_every_worker_whichever_answers_the_scrape(deployed_home: Path) -> None:
-    process, url = _start(deployed_home, "--workers", "2", "--deployment", "credit")
+    process, url = start_serve(deployed_home, "--workers", "2", "--deployment", "credit")
     rows = pd.read_csv(deployed_home / "demo" / "credit_to_score.csv").head(2)
     payload = {"features": rows.to_dict(orient="records")}
     n_requests = 24
