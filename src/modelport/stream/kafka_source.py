@@ -44,6 +44,7 @@ __all__ = ["KafkaSource", "split_config"]
 
 log = logging.getLogger(__name__)
 
+_CHECK_S = 10.0  # longest the start waits for a first answer from a broker
 _LOST_GENERATION = ("REBALANCE_IN_PROGRESS", "ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "FENCED_INSTANCE_ID")
 
 
@@ -113,6 +114,40 @@ class KafkaSource:
     def describe(self) -> str:
         return f"kafka {self.topic_in} → {self.topic_out} (dead letters: {self.dead_letters}), group {self.group}"
 
+    async def check(self) -> None:
+        await asyncio.to_thread(self._check)
+
+    def _check(self) -> None:
+        """Ask for metadata until a broker answers; give up when all are down, or after ``_CHECK_S``.
+
+        librdkafka itself retries an unreachable broker forever, logging every attempt. A silent
+        client of its own asks here, so a wrong address or a broker away is one line, at once.
+        """
+        from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+
+        errors: list[KafkaError] = []
+        give_up = (KafkaError._ALL_BROKERS_DOWN, KafkaError._AUTHENTICATION, KafkaError._RESOLVE)
+        try:  # a mistake in either client's properties is the user's, whatever the brokers say
+            Consumer({**self._consumer_config, "log_level": 0}).close()
+            probe = Producer({**self._producer_config, "log_level": 0, "error_cb": errors.append})
+        except KafkaException as exc:
+            raise InvalidRequest(f"invalid Kafka configuration: {exc.args[0].str()}") from None
+        deadline = time.monotonic() + _CHECK_S
+        try:
+            while True:
+                try:
+                    probe.list_topics(None, 0.25)
+                    return
+                except KafkaException as exc:
+                    reason = exc.args[0].str()
+                probe.poll(0)  # serves error_cb
+                if any(e.code() in give_up for e in errors) or time.monotonic() >= deadline:
+                    # "Connect to … failed: Connection refused" says more than "1/1 brokers are down"
+                    cause = next((e.str() for e in errors if e.code() != KafkaError._ALL_BROKERS_DOWN), reason)
+                    raise BackendError(f"no Kafka broker answers at {self.bootstrap_servers}: {cause}")
+        finally:
+            probe.close()
+
     async def open(self) -> None:
         from confluent_kafka import Consumer, KafkaException, Producer
 
@@ -121,11 +156,6 @@ class KafkaSource:
             consumer = Consumer(self._consumer_config)
         except KafkaException as exc:
             raise InvalidRequest(f"invalid Kafka configuration: {exc.args[0].str()}") from None
-        try:  # fail now, in one line, rather than consume nothing forever
-            await asyncio.to_thread(producer.list_topics, None, 10.0)
-        except KafkaException as exc:
-            consumer.close()
-            raise BackendError(f"no Kafka broker answers at {self.bootstrap_servers}: {exc.args[0].str()}") from None
         self._producer = producer
         consumer.subscribe([self.topic_in], on_assign=self._assigned, on_revoke=self._revoked, on_lost=self._lost)
         self._consumer = consumer

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelport.errors import BackendError
 from modelport.stream.contract import Answer, Outcome, Record
+from modelport.urls import mask_url, mask_urls_in
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -88,13 +89,28 @@ class RedisSource:
     def describe(self) -> str:
         return f"redis {self.stream_in} → {self.stream_out} (dead letters: {self.dead_letters}), group {self.group}"
 
-    async def open(self) -> None:
+    def _connect(self) -> aioredis.Redis:
         import redis.asyncio as aioredis
-        from redis.exceptions import RedisError, ResponseError
 
-        client = aioredis.Redis.from_url(
+        return aioredis.Redis.from_url(
             self.url, socket_timeout=self._socket_timeout, socket_connect_timeout=5.0, decode_responses=False
         )
+
+    async def check(self) -> None:
+        from redis.exceptions import RedisError
+
+        client = self._connect()
+        try:
+            await client.ping()
+        except RedisError as exc:
+            raise BackendError(f"cannot reach Redis at {mask_url(self.url)}: {mask_urls_in(str(exc))}") from None
+        finally:
+            await client.aclose()
+
+    async def open(self) -> None:
+        from redis.exceptions import RedisError, ResponseError
+
+        client = self._connect()
         try:
             await client.xgroup_create(self.stream_in, self.group, id=self._start_id, mkstream=True)
             log.info("created consumer group %s on %s", self.group, self.stream_in)
@@ -104,7 +120,7 @@ class RedisSource:
                 raise BackendError(f"cannot create the consumer group {self.group!r}: {exc}") from None
         except RedisError as exc:
             await client.aclose()
-            raise BackendError(f"cannot reach Redis at {_masked(self.url)}: {exc}") from None
+            raise BackendError(f"cannot reach Redis at {mask_url(self.url)}: {mask_urls_in(str(exc))}") from None
         self._redis = client
         self._script = client.register_script(_WRITE_AND_ACK)
 
@@ -209,14 +225,3 @@ def _record(entry_id: bytes | str, fields: Mapping[bytes, bytes] | None) -> Reco
         headers=headers,
         timestamp_ms=int(source_id.split("-", 1)[0]),
     )
-
-
-def _masked(url: str) -> str:
-    """The URL without its password (never log a secret)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
