@@ -48,6 +48,8 @@ return written
 """
 
 _DATA, _KEY = b"data", b"key"
+_SERVER_TICK_S = 0.1  # a BLOCK shorter than Redis's clock tick (hz 10) times out on the tick
+_POLL_EVERY_S = 0.001  # how often a wait shorter than that asks again
 
 
 def default_consumer_name() -> str:
@@ -138,16 +140,28 @@ class RedisSource:
                 claimed = await self._reclaim(max_records)
                 if claimed:
                     return claimed
-            block = int(timeout_s * 1000)
-            reply = await self._client.xreadgroup(
-                self.group, self.consumer, {self.stream_in: ">"}, count=max_records, block=block if block > 0 else None
-            )
+            if timeout_s >= _SERVER_TICK_S:
+                reply = await self._xreadgroup(max_records, block_ms=int(timeout_s * 1000))
+            else:
+                # NB: Redis ends a BLOCK that no entry interrupts on its clock tick (1/hz: 100 ms by
+                # default), not on time. The worker waits a few ms for more records of a batch it
+                # holds, and a BLOCK 5 held that batch 100 ms whenever the input paused: the p99
+                # stalls of the benchmark. Short waits poll without BLOCK instead.
+                deadline = time.monotonic() + timeout_s
+                while not (reply := await self._xreadgroup(max_records)) and time.monotonic() < deadline:
+                    await asyncio.sleep(min(_POLL_EVERY_S, max(0.0, deadline - time.monotonic())))
         except (ConnectionError, TimeoutError) as exc:
             log.warning("reading %s failed (%s); retrying", self.stream_in, exc)
             await asyncio.sleep(min(1.0, max(timeout_s, 0.05)))
             return []
         streams: list[Any] = list(reply.items()) if isinstance(reply, dict) else list(reply or ())  # RESP3 / RESP2
         return [_record(entry_id, fields) for _, entries in streams for entry_id, fields in entries]
+
+    async def _xreadgroup(self, count: int, block_ms: int | None = None) -> Any:
+        """New entries for this consumer; without ``block_ms``, what is there now (maybe nothing)."""
+        return await self._client.xreadgroup(
+            self.group, self.consumer, {self.stream_in: ">"}, count=count, block=block_ms or None
+        )
 
     async def _reclaim(self, max_records: int) -> list[Record]:
         """Entries another consumer (probably dead) left pending longer than ``claim_idle_ms``."""
