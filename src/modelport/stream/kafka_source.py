@@ -109,7 +109,7 @@ class KafkaSource:
         self._held: list[TopicPartition] | None = None  # paused after a refused commit, until a rebalance
         self._held_until = 0.0
         # A rebalance reaches a member within a heartbeat; never wait longer than a session for one.
-        self._hold_max_s = float(self._consumer_config["session.timeout.ms"]) / 1000.0
+        self._hold_max_s = _seconds(self._consumer_config["session.timeout.ms"], default=10.0)
 
     def describe(self) -> str:
         return f"kafka {self.topic_in} → {self.topic_out} (dead letters: {self.dead_letters}), group {self.group}"
@@ -362,6 +362,14 @@ def _record(msg: Message, epoch: int) -> Record:
         offset=offset,
         epoch=epoch,
     )
+
+
+def _seconds(ms: object, *, default: float) -> float:
+    """A librdkafka ``*.ms`` property in seconds (librdkafka itself rejects a value that is no number)."""
+    try:
+        return float(str(ms)) / 1000.0
+    except ValueError:
+        return default
 
 
 def _names(partitions: list[TopicPartition]) -> str:
