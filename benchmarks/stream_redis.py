@@ -21,6 +21,7 @@ def bench_redis(args: argparse.Namespace, home: Path, sklearn_path: Path, record
 
     client = redis.Redis(host="127.0.0.1", port=6379)
     logs = RESULTS / "logs"
+    logs.mkdir(parents=True, exist_ok=True)  # `--only redis` runs before anything else made it
     python = sys.executable
     results: list[Result] = []
 

@@ -35,6 +35,7 @@ class Record:
     timestamp_ms: int | None = None
     partition: int | None = None  # Kafka only: where the offset is committed
     offset: int | None = None
+    epoch: int = 0  # Kafka only: the source's count of revocations when it was read (see KafkaSource)
 
 
 @dataclass(frozen=True, slots=True)

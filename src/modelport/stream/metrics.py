@@ -35,7 +35,8 @@ class StreamMetrics:
         )
         self.duplicates_skipped = Counter(
             "modelport_stream_duplicates_skipped",
-            "Outcomes not written because another consumer had already acknowledged the record (Redis).",
+            "Outcomes not written because another consumer acknowledged the record first (Redis) "
+            "or its partition moved to another consumer while the batch was read (Kafka).",
             ["source"],
             registry=r,
         )

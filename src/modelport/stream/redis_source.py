@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from modelport.errors import BackendError
 from modelport.stream.contract import Answer, Outcome, Record
+from modelport.urls import mask_url, mask_urls_in
 
 if TYPE_CHECKING:
     import redis.asyncio as aioredis
@@ -47,6 +48,8 @@ return written
 """
 
 _DATA, _KEY = b"data", b"key"
+_SERVER_TICK_S = 0.1  # a BLOCK shorter than Redis's clock tick (hz 10) times out on the tick
+_POLL_EVERY_S = 0.001  # how often a wait shorter than that asks again
 
 
 def default_consumer_name() -> str:
@@ -88,13 +91,28 @@ class RedisSource:
     def describe(self) -> str:
         return f"redis {self.stream_in} → {self.stream_out} (dead letters: {self.dead_letters}), group {self.group}"
 
-    async def open(self) -> None:
+    def _connect(self) -> aioredis.Redis:
         import redis.asyncio as aioredis
-        from redis.exceptions import RedisError, ResponseError
 
-        client = aioredis.Redis.from_url(
+        return aioredis.Redis.from_url(
             self.url, socket_timeout=self._socket_timeout, socket_connect_timeout=5.0, decode_responses=False
         )
+
+    async def check(self) -> None:
+        from redis.exceptions import RedisError
+
+        client = self._connect()
+        try:
+            await client.ping()
+        except RedisError as exc:
+            raise BackendError(f"cannot reach Redis at {mask_url(self.url)}: {mask_urls_in(str(exc))}") from None
+        finally:
+            await client.aclose()
+
+    async def open(self) -> None:
+        from redis.exceptions import RedisError, ResponseError
+
+        client = self._connect()
         try:
             await client.xgroup_create(self.stream_in, self.group, id=self._start_id, mkstream=True)
             log.info("created consumer group %s on %s", self.group, self.stream_in)
@@ -104,7 +122,7 @@ class RedisSource:
                 raise BackendError(f"cannot create the consumer group {self.group!r}: {exc}") from None
         except RedisError as exc:
             await client.aclose()
-            raise BackendError(f"cannot reach Redis at {_masked(self.url)}: {exc}") from None
+            raise BackendError(f"cannot reach Redis at {mask_url(self.url)}: {mask_urls_in(str(exc))}") from None
         self._redis = client
         self._script = client.register_script(_WRITE_AND_ACK)
 
@@ -122,16 +140,28 @@ class RedisSource:
                 claimed = await self._reclaim(max_records)
                 if claimed:
                     return claimed
-            block = int(timeout_s * 1000)
-            reply = await self._client.xreadgroup(
-                self.group, self.consumer, {self.stream_in: ">"}, count=max_records, block=block if block > 0 else None
-            )
+            if timeout_s >= _SERVER_TICK_S:
+                reply = await self._xreadgroup(max_records, block_ms=int(timeout_s * 1000))
+            else:
+                # NB: Redis ends a BLOCK that no entry interrupts on its clock tick (1/hz: 100 ms by
+                # default), not on time. The worker waits a few ms for more records of a batch it
+                # holds, and a BLOCK 5 held that batch 100 ms whenever the input paused: the p99
+                # stalls of the benchmark. Short waits poll without BLOCK instead.
+                deadline = time.monotonic() + timeout_s
+                while not (reply := await self._xreadgroup(max_records)) and time.monotonic() < deadline:
+                    await asyncio.sleep(min(_POLL_EVERY_S, max(0.0, deadline - time.monotonic())))
         except (ConnectionError, TimeoutError) as exc:
             log.warning("reading %s failed (%s); retrying", self.stream_in, exc)
             await asyncio.sleep(min(1.0, max(timeout_s, 0.05)))
             return []
         streams: list[Any] = list(reply.items()) if isinstance(reply, dict) else list(reply or ())  # RESP3 / RESP2
         return [_record(entry_id, fields) for _, entries in streams for entry_id, fields in entries]
+
+    async def _xreadgroup(self, count: int, block_ms: int | None = None) -> Any:
+        """New entries for this consumer; without ``block_ms``, what is there now (maybe nothing)."""
+        return await self._client.xreadgroup(
+            self.group, self.consumer, {self.stream_in: ">"}, count=count, block=block_ms or None
+        )
 
     async def _reclaim(self, max_records: int) -> list[Record]:
         """Entries another consumer (probably dead) left pending longer than ``claim_idle_ms``."""
@@ -209,14 +239,3 @@ def _record(entry_id: bytes | str, fields: Mapping[bytes, bytes] | None) -> Reco
         headers=headers,
         timestamp_ms=int(source_id.split("-", 1)[0]),
     )
-
-
-def _masked(url: str) -> str:
-    """The URL without its password (never log a secret)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username or ''}:***@{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

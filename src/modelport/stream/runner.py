@@ -55,6 +55,7 @@ async def run_stream(
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop_requested.set)
     try:
+        await source.check()  # an unreachable broker fails before a model loads
         async with node:
             node.plane.pool(deployment)  # DeploymentNotFound now, not on the first record
             await source.open()

@@ -26,6 +26,14 @@ class Source(Protocol):
         """One line for the log: where records come from and go to."""
         ...
 
+    async def check(self) -> None:
+        """Fail now, with one ``BackendError``, when the broker cannot be reached; join nothing.
+
+        ``run_stream`` calls it before loading any model, so a wrong address fails in a moment.
+        The default checks nothing: ``open`` reports what it cannot reach.
+        """
+        return None
+
     async def open(self) -> None:
         """Connect and join the group (creating it when missing)."""
         ...
