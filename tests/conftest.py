@@ -90,3 +90,15 @@ def demo_home(demo_home_template: Path, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     shutil.copytree(demo_home_template, home)
     return home
+
+
+@pytest.fixture
+def mock_cluster() -> Iterator[str]:
+    """Three librdkafka mock brokers (real TCP) living in this process as long as this client does; their
+    bootstrap address read back. Kafka has no broker on this machine: this is what every Kafka test uses."""
+    from confluent_kafka import Producer
+
+    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
+    brokers = owner.list_topics(timeout=10).brokers.values()
+    yield ",".join(f"{b.host}:{b.port}" for b in brokers)
+    owner.flush(5)

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 import pytest
 import redis
-from confluent_kafka import Producer
 
 from modelport.inference import MemoryCatalog, Node
 from modelport.logsinks import open_log_sink, read_logged
@@ -41,13 +40,6 @@ def redis_topic() -> Iterator[str]:
     if keys:
         client.delete(*keys)
     client.close()
-
-
-@pytest.fixture
-def mock_cluster() -> Iterator[str]:
-    owner = Producer({"test.mock.num.brokers": 1, "log_level": 3})
-    yield ",".join(f"{b.host}:{b.port}" for b in owner.list_topics(timeout=10).brokers.values())
-    owner.flush(5)
 
 
 @pytest.fixture(params=["redis", "kafka"])

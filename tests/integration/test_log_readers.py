@@ -7,13 +7,11 @@ Redis page of them, with times that do not arrive in order (two writers flush in
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
-from confluent_kafka import Producer
 
 from modelport.inference.predictionlog import LogRecord
 from modelport.logsinks import open_log_sink, read_logged
@@ -21,13 +19,6 @@ from modelport.settings import Settings
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 N = 2500  # more than two pages of XREVRANGE
-
-
-@pytest.fixture
-def mock_cluster() -> Iterator[str]:
-    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
-    yield ",".join(f"{b.host}:{b.port}" for b in owner.list_topics(timeout=10).brokers.values())
-    owner.flush(5)
 
 
 @pytest.fixture(params=["redis", "kafka"])

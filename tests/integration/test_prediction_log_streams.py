@@ -20,7 +20,7 @@ import orjson
 import pandas as pd
 import pytest
 import redis
-from confluent_kafka import Consumer, Producer
+from confluent_kafka import Consumer
 
 from modelport.settings import Settings
 from modelport.state import StateStore
@@ -32,15 +32,6 @@ FAST = {
     "MODELPORT_SERVING__POLL_INTERVAL_S": "0.1",
     "MODELPORT_PREDICTION_LOG__FLUSH_INTERVAL_S": "0.2",
 }
-
-
-@pytest.fixture
-def mock_cluster() -> Iterator[str]:
-    """Three librdkafka mock brokers living in this process as long as this client does."""
-    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
-    brokers = owner.list_topics(timeout=10).brokers.values()
-    yield ",".join(f"{b.host}:{b.port}" for b in brokers)
-    owner.flush(5)
 
 
 @pytest.fixture

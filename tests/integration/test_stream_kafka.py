@@ -14,7 +14,6 @@ import signal
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +36,6 @@ TRICKLE = 20  # records every 50 ms while the third worker takes over and two mo
 GROUP = "modelport"
 # In a worker's log: "... scored again by the next owner: credit-in-1a2b3c4d/2@1200-1299, ..."
 _REFUSED_OFFSETS = re.compile(r"/(\d+)@(\d+)-(\d+)")
-
-
-@pytest.fixture
-def mock_cluster() -> Iterator[str]:
-    """Three mock brokers living in this process as long as this client does; their address read back."""
-    owner = Producer({"test.mock.num.brokers": 3, "log_level": 3})
-    brokers = owner.list_topics(timeout=10).brokers.values()
-    yield ",".join(f"{b.host}:{b.port}" for b in brokers)
-    owner.flush(5)
 
 
 class Outputs:

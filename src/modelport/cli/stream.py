@@ -169,8 +169,10 @@ def _run(settings: Settings, deployment: str, source: Source) -> None:
 
 
 def _configure_logging() -> None:
+    from modelport.log_format import UtcFormatter
+
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    handler.setFormatter(UtcFormatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logger = logging.getLogger("modelport")
     logger.handlers[:] = [handler]
     logger.setLevel(logging.INFO)

@@ -9,18 +9,11 @@ from typing import Any
 import orjson
 
 from modelport.inference.context import request_id_var
+from modelport.log_format import UtcFormatter
 
-__all__ = ["JsonFormatter", "RequestIdFilter", "UtcFormatter", "configure_logging"]
+__all__ = ["JsonFormatter", "RequestIdFilter", "configure_logging"]
 
 _TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
-
-
-class UtcFormatter(logging.Formatter):
-    """Text lines stamped in UTC, the one way modelport shows times: ``2026-12-01 19:54:08.123Z``."""
-
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
-        stamp = datetime.fromtimestamp(record.created, UTC).strftime("%Y-%m-%d %H:%M:%S")
-        return f"{stamp}.{int(record.msecs):03d}Z"
 
 
 class RequestIdFilter(logging.Filter):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from modelport.serving.logs import UtcFormatter
+from modelport.log_format import UtcFormatter
 
 
 @pytest.fixture
