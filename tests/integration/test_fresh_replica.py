@@ -56,8 +56,11 @@ def _replica(demo_home: Path, home: Path) -> dict[str, Any]:
 
 
 def _expected(demo_home: Path, version: int) -> list[Any]:
+    """What the version predicts in-process, loaded by MLflow itself (no global MLflow URI is set)."""
     rows = pd.read_csv(demo_home / "demo" / "credit_to_score.csv").head(7)
-    model = mlflow.pyfunc.load_model(f"models:/credit_risk/{version}")
+    registry = Registry.open(Settings(home=demo_home))
+    model = mlflow.pyfunc.load_model(str(registry.local_model_dir("credit_risk", version)))
+    registry.store.close()
     return [int(p) for p in model.predict(rows)]
 
 
@@ -72,8 +75,6 @@ def test_a_fresh_replica_serves_a_compiled_version_without_mlflow(demo_home: Pat
     assert first["mlflow_modules"] == 0
     assert [p.name[:2] for p in (tmp_path / "a" / "cache" / "served" / "credit_risk").iterdir()] == ["1-"]
     assert not (tmp_path / "a" / "cache" / "models").exists()  # nothing downloaded
-    mlflow.set_tracking_uri(f"sqlite:///{demo_home / 'registry.db'}")
-    mlflow.set_registry_uri(f"sqlite:///{demo_home / 'registry.db'}")
     assert first["predictions"] == _expected(demo_home, 1)
 
 
