@@ -80,16 +80,24 @@ class CompiledTable:
             query = sa.delete(t) if key is None else sa.delete(t).where(t.c.key == key)
             return int(conn.execute(query).rowcount)
 
-    def link(self, key: str, *, model: str, version: str, mlmodel: str, sample: bytes | None) -> bool:
-        """Record that registered ``model``/``version`` compiles under ``key``; True when this call stored it."""
+    def link(self, key: str, *, model: str, version: str, mlmodel: str, sample: bytes | None) -> None:
+        """Record that registered ``model``/``version`` compiles under ``key``: the newest load wins.
+
+        A version's files may still change after registration (MLflow itself adds a
+        ``registered_model_meta`` file to a local artifact folder it serves), which changes their key;
+        the link follows the files the last load actually hashed.
+        """
         t = tables.compiled_versions
+        where = (t.c.model == model, t.c.version == version)
         values = {"model": model, "version": version, "key": key, "mlmodel": mlmodel, "sample": sample}
         try:
             with self._engine.begin() as conn:
+                if conn.execute(sa.select(t.c.key).where(*where)).scalar() == key:
+                    return
+                conn.execute(sa.delete(t).where(*where))
                 conn.execute(sa.insert(t).values(**values, created_at=utcnow()))
-        except sa.exc.IntegrityError:  # linked already (the files of a registered version never change)
-            return False
-        return True
+        except sa.exc.IntegrityError:  # another process linked it at the same moment: its link is as good
+            return
 
     def served_form(self, model: str, version: str) -> ServedForm | None:
         """``model``/``version`` as a replica can serve it without its model files: linked to a compiled

@@ -49,9 +49,9 @@ def test_forget_removes_one_key_or_all(store: StateStore) -> None:
 def test_a_linked_version_is_served_only_from_a_form_that_passed(store: StateStore) -> None:
     store.compiled.put("passed", model="m", version="1", verdict="{}", payload=b"onnx")
     store.compiled.put("refused", model="m", version="2", verdict="{}", payload=None)
-    assert store.compiled.link("passed", model="m", version="1", mlmodel="flavors: {}", sample=b"rows")
-    assert store.compiled.link("refused", model="m", version="2", mlmodel="flavors: {}", sample=None)
-    assert not store.compiled.link("other", model="m", version="1", mlmodel="changed", sample=None)
+    store.compiled.link("passed", model="m", version="1", mlmodel="flavors: {}", sample=b"rows")
+    store.compiled.link("refused", model="m", version="2", mlmodel="flavors: {}", sample=None)
+    store.compiled.link("passed", model="m", version="1", mlmodel="flavors: {}", sample=b"rows")  # again: no-op
 
     form = store.compiled.served_form("m", "1")
 
@@ -69,3 +69,16 @@ def test_a_deleted_version_is_unlinked(store: StateStore) -> None:
     with store.locked("model:m") as tx:
         tx.unlink_compiled("m", 1)
     assert store.compiled.served_form("m", "1") is None
+
+
+def test_the_newest_link_of_a_version_wins(store: StateStore) -> None:
+    """A version whose files changed since (a new key) is served from the form its files have now."""
+    store.compiled.put("old", model="m", version="1", verdict="{}", payload=b"old onnx")
+    store.compiled.put("new", model="m", version="1", verdict="{}", payload=b"new onnx")
+    store.compiled.link("old", model="m", version="1", mlmodel="old", sample=None)
+    store.compiled.link("new", model="m", version="1", mlmodel="new", sample=b"s")
+
+    form = store.compiled.served_form("m", "1")
+
+    assert form is not None
+    assert (form.key, form.mlmodel, form.sample) == ("new", "new", b"s")
