@@ -7,8 +7,10 @@ with the feedback on the request id.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +27,7 @@ from confluent_kafka import Consumer
 from modelport.settings import Settings
 from modelport.state import StateStore
 from tests.integration.cli_runner import Cli
-from tests.integration.serving_live import ab_requests_with_feedback, eventually, start_serve
+from tests.integration.serving_live import SRC, ab_requests_with_feedback, eventually, start_serve
 
 FAST = {
     "MODELPORT_ROLLOUTS__FLUSH_INTERVAL_S": "0.2",
@@ -160,3 +162,37 @@ def test_served_requests_reach_the_stream_and_join_their_feedback(home: Path, br
         assert [f["value"] for f in entry["feedback"]] == [float(i % 2)]
     newest = cli.json("log", "credit", "--since", "10m", "--limit", "3")
     assert [e["request_id"] for e in newest] == ids[-3:]
+
+
+def test_a_stream_worker_logs_its_batches_to_the_stream_sink(
+    home: Path, broker: Broker, redis_prefix: tuple[redis.Redis, str], tmp_path: Path
+) -> None:
+    """A ``modelport stream redis`` worker (scaled out: no Parquet on its disk) logs what it scores to the
+    same sink as the servers: every scored record counted once, under the batch's first source id."""
+    client, prefix = redis_prefix
+    rows = pd.read_csv(home / "demo" / "credit_to_score.csv").head(50).to_dict(orient="records")
+    stream_in, stream_out = f"{prefix}in", f"{prefix}out"
+    for row in rows:
+        client.xadd(stream_in, {"data": orjson.dumps(row)})
+    env = os.environ | {"PYTHONPATH": SRC} | FAST | broker.env
+    argv = [sys.executable, "-m", "modelport", "--home", str(home), "stream", "redis", "credit",
+            "--in", stream_in, "--out", stream_out, "--batch-size", "20"]  # fmt: skip
+    with (tmp_path / "worker.err").open("wb") as err:
+        worker = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err)
+    try:
+        eventually(lambda: client.xlen(stream_out) == len(rows), "every record scored", timeout=120)
+        scored = {orjson.loads(fields[b"data"])["source_id"] for _id, fields in client.xrange(stream_out)}
+        worker.send_signal(signal.SIGTERM)  # the log writer sends what is queued before the worker exits
+        assert worker.wait(timeout=60) == 0, (tmp_path / "worker.err").read_text()[-2000:]
+
+        def logged() -> list[dict[str, Any]]:
+            return [orjson.loads(m) for m in broker.read()]
+
+        eventually(lambda: sum(r["rows"] for r in logged()) == len(rows), "every scored record in the log")
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    records = logged()
+    assert {r["deployment"] for r in records} == {"credit"}
+    assert {r["request_id"] for r in records} <= scored  # a batch is logged under its first record's id
+    assert all(len(r["inputs"]) == r["rows"] for r in records)
