@@ -10,6 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import redis
 
 from modelport.settings import Settings
 
@@ -102,3 +103,30 @@ def mock_cluster() -> Iterator[str]:
     brokers = owner.list_topics(timeout=10).brokers.values()
     yield ",".join(f"{b.host}:{b.port}" for b in brokers)
     owner.flush(5)
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
+    """A client of the machine's Redis and a key prefix of this test's own; its keys are deleted after."""
+    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=30)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:  # a missing service is a failure, never a skip
+        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
+    prefix = f"modelport-test:{uuid.uuid4().hex[:12]}:"
+    yield client, prefix
+    keys = list(client.scan_iter(match=f"{prefix}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def credit_home(demo_home: Path) -> Path:
+    """The demo's home with deployment ``credit`` following ``credit_risk@production``."""
+    from modelport.state import StateStore
+
+    store = StateStore.open(Settings(home=demo_home))
+    store.create_deployment("credit", "credit_risk", "production")
+    store.close()
+    return demo_home

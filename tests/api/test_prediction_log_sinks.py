@@ -15,7 +15,6 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 
 from modelport.inference import MemoryCatalog, Node
 from modelport.logsinks import open_log_sink, read_logged
@@ -26,27 +25,15 @@ from tests.api.models import Built
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def redis_topic() -> Iterator[str]:
-    """A stream name prefix of this test's own on the machine's Redis; its streams are deleted after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=30)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
-    topic = f"modelport-test:{uuid.uuid4().hex[:12]}:predictions"
-    yield topic
-    keys = list(client.scan_iter(match=f"{topic}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()
-
-
 @pytest.fixture(params=["redis", "kafka"])
 def sink(request: pytest.FixtureRequest) -> dict[str, Any]:
     """``prediction_log`` settings naming a live broker sink."""
     if request.param == "redis":
-        return {"sink": "redis", "topic": request.getfixturevalue("redis_topic"), "redis_url": "redis://127.0.0.1:6379"}
+        return {
+            "sink": "redis",
+            "topic": request.getfixturevalue("redis_prefix")[1] + "predictions",
+            "redis_url": "redis://127.0.0.1:6379",
+        }
     servers = request.getfixturevalue("mock_cluster")
     return {"sink": "kafka", "topic": f"log-{uuid.uuid4().hex[:8]}", "kafka_bootstrap_servers": servers}
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-import redis
 import uvicorn
 from fastapi import FastAPI
 from sklearn.ensemble import GradientBoostingClassifier
@@ -79,19 +77,3 @@ def model_dirs(
     for key, model in estimators.items():
         out[key] = save_sklearn(root / key, model, x, y, sample_rows=100).path
     return out
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[tuple[redis.Redis, str]]:
-    """A client of the machine's Redis and a key prefix of this test's own; its keys are deleted after."""
-    client = redis.Redis(host="127.0.0.1", port=6379, socket_timeout=30)
-    try:
-        client.ping()
-    except redis.ConnectionError as exc:  # a missing service is a failure, never a skip
-        pytest.fail(f"Redis is required at 127.0.0.1:6379: {exc}")
-    prefix = f"modelport-test:{uuid.uuid4().hex[:12]}:"
-    yield client, prefix
-    keys = list(client.scan_iter(match=f"{prefix}*"))
-    if keys:
-        client.delete(*keys)
-    client.close()

@@ -20,8 +20,6 @@ import pandas as pd
 import pytest
 
 import modelport
-from modelport.settings import Settings
-from modelport.state import StateStore
 from tests.integration.cli_runner import Cli
 from tests.integration.serving_live import ab_requests_with_feedback, eventually
 
@@ -35,11 +33,8 @@ FAST = {
 
 
 @pytest.fixture
-def home(demo_home: Path) -> Path:
-    store = StateStore.open(Settings(home=demo_home))
-    store.create_deployment("credit", "credit_risk", "production")
-    store.close()
-    return demo_home
+def home(credit_home: Path) -> Path:
+    return credit_home
 
 
 @pytest.fixture

@@ -24,8 +24,6 @@ import pytest
 import redis
 from confluent_kafka import Consumer
 
-from modelport.settings import Settings
-from modelport.state import StateStore
 from tests.integration.cli_runner import Cli
 from tests.integration.serving_live import SRC, ab_requests_with_feedback, eventually, start_serve
 
@@ -37,11 +35,8 @@ FAST = {
 
 
 @pytest.fixture
-def home(demo_home: Path) -> Path:
-    store = StateStore.open(Settings(home=demo_home))
-    store.create_deployment("credit", "credit_risk", "production")
-    store.close()
-    return demo_home
+def home(credit_home: Path) -> Path:
+    return credit_home
 
 
 class Broker:
