@@ -14,6 +14,9 @@ import signal
 import time
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -281,46 +284,53 @@ async def _first_records(source: KafkaSource, joiner: Consumer | None = None) ->
     return records
 
 
-@pytest.mark.anyio
-async def test_after_a_refused_commit_the_source_reads_from_the_committed_offsets(mock_cluster: str) -> None:
-    topic_in, group = _produce_input(mock_cluster), f"g-{uuid.uuid4().hex[:8]}"
-    source = _source(mock_cluster, topic_in, group)
+@dataclass
+class _Rebalance:
+    """A source holding a batch it read, and a second member of its group that just asked to join."""
+
+    source: KafkaSource
+    batch: list[Record]
+    joiner: Consumer
+    topic_in: str
+    group: str
+
+
+@asynccontextmanager
+async def _rebalancing(bootstrap: str) -> AsyncIterator[_Rebalance]:
+    topic_in, group = _produce_input(bootstrap), f"g-{uuid.uuid4().hex[:8]}"
+    source = _source(bootstrap, topic_in, group)
     await source.open()
     joiner: Consumer | None = None
     try:
         batch = await _first_records(source)
-        joiner = _joiner(mock_cluster, topic_in, group)
-        assert await source.write(_letters(batch)) == len(batch)  # produced; its commit refused (rebalancing)
-        assert all(offset < 0 for offset in _committed(mock_cluster, topic_in, group).values())
-        # Nothing more is read from where the refused batch ended: once the group has rebalanced, the
-        # partitions start again at the committed offsets, so the batch is scored again, and only it.
-        after = _spans(await _first_records(source, joiner))
-        spans = _spans(batch)
-        assert all(after[p][0] <= spans[p][0] for p in after.keys() & spans.keys()), (spans, after)
+        joiner = _joiner(bootstrap, topic_in, group)
+        yield _Rebalance(source, batch, joiner, topic_in, group)
     finally:
         if joiner is not None:
             joiner.close()
         await source.close()
+
+
+@pytest.mark.anyio
+async def test_after_a_refused_commit_the_source_reads_from_the_committed_offsets(mock_cluster: str) -> None:
+    async with _rebalancing(mock_cluster) as r:
+        assert await r.source.write(_letters(r.batch)) == len(r.batch)  # produced; its commit refused (rebalancing)
+        assert all(offset < 0 for offset in _committed(mock_cluster, r.topic_in, r.group).values())
+        # Nothing more is read from where the refused batch ended: once the group has rebalanced, the
+        # partitions start again at the committed offsets, so the batch is scored again, and only it.
+        after = _spans(await _first_records(r.source, r.joiner))
+        spans = _spans(r.batch)
+        assert all(after[p][0] <= spans[p][0] for p in after.keys() & spans.keys()), (spans, after)
 
 
 @pytest.mark.anyio
 async def test_records_read_before_their_partition_was_revoked_are_not_written(mock_cluster: str) -> None:
-    topic_in, group = _produce_input(mock_cluster), f"g-{uuid.uuid4().hex[:8]}"
-    source = _source(mock_cluster, topic_in, group)
-    await source.open()
-    joiner: Consumer | None = None
-    try:
-        batch = await _first_records(source)
-        joiner = _joiner(mock_cluster, topic_in, group)
-        while not joiner.assignment():  # the source gave up its partitions (inside a read) for the joiner
-            await source.read(20, 0.1)
-            joiner.poll(0.05)
+    async with _rebalancing(mock_cluster) as r:
+        while not r.joiner.assignment():  # the source gave up its partitions (inside a read) for the joiner
+            await r.source.read(20, 0.1)
+            r.joiner.poll(0.05)
         # Neither produced nor committed: the partitions' owners read these records again, and a commit
         # here could move the group's offsets back behind what they have committed since.
-        assert await source.write(_letters(batch)) == 0
-        assert all(offset < 0 for offset in _committed(mock_cluster, topic_in, group).values())
-        assert sum(_ends(mock_cluster, f"{topic_in}-dlq").values()) == 0
-    finally:
-        if joiner is not None:
-            joiner.close()
-        await source.close()
+        assert await r.source.write(_letters(r.batch)) == 0
+        assert all(offset < 0 for offset in _committed(mock_cluster, r.topic_in, r.group).values())
+        assert sum(_ends(mock_cluster, f"{r.topic_in}-dlq").values()) == 0
