@@ -287,6 +287,13 @@ class Settings(BaseSettings):
 
     @property
     def cache_dir(self) -> Path:
-        """This machine's caches: model versions (``models/``, by name and version) and their compiled
-        forms (``compiled/``, by content key; the state store holds the shared copy)."""
+        """This machine's caches: model versions (``models/``, by name and version), their compiled
+        forms (``compiled/``, by content key; the state store holds the shared copy) and served-form
+        folders (``served/``)."""
         return self.resolved_home / "cache"
+
+    @property
+    def served_forms_dir(self) -> Path | None:
+        """Where versions served from their compiled form are written (``modelport.served_form``);
+        None when ONNX is not preferred, so versions always load from their own files."""
+        return self.cache_dir / "served" if "onnx" in self.runtime.prefer else None

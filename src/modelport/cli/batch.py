@@ -101,8 +101,7 @@ def score(
         **job_options,
     )
     # A version compiled to ONNX anywhere is scored from its compiled form, without MLflow or a download.
-    served_forms = settings.cache_dir / "served" if "onnx" in settings.runtime.prefer else None
-    resolved = resolve_model(model_ref, lambda: registry_from(ctx), served_forms=served_forms)
+    resolved = resolve_model(model_ref, lambda: registry_from(ctx), served_forms=settings.served_forms_dir)
     # A registered version shares its compiled form through the state store (already open: the registry
     # uses it); a local model folder (version 0) needs no state, the disk cache alone serves it.
     store = store_from(ctx) if resolved.version else None

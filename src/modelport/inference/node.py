@@ -79,7 +79,7 @@ class Node:
             catalog = RegistryCatalog(
                 registry,
                 store,
-                served_forms=settings.cache_dir / "served" if "onnx" in settings.runtime.prefer else None,
+                served_forms=settings.served_forms_dir,
                 verify_aliases_s=settings.serving.resync_interval_s,
             )
             followed = store

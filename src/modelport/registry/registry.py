@@ -162,14 +162,15 @@ class Registry:
         served-form folder there (``modelport.served_form``: enough to predict with ONNX, not to
         convert again). Otherwise this is ``resolve`` followed by ``local_model_dir``.
         """
-        known = self._from_records(ref)
-        if known is not None:
-            return known
-        if served_forms is not None:
-            recorded = self._recorded(ref)
-            served = None if recorded is None else self.served_form_dir(recorded.name, recorded.version, served_forms)
-            if recorded is not None and served is not None:
-                return recorded, served
+        recorded = self._recorded(ref)
+        if recorded is not None:
+            on_disk = self._downloaded(recorded)
+            if on_disk is not None:
+                return recorded, on_disk
+            if served_forms is not None:
+                served = self.served_form_dir(recorded.name, recorded.version, served_forms)
+                if served is not None:
+                    return recorded, served
         resolved = self.resolve(ref)
         return resolved, self.local_model_dir(resolved.name, resolved.version)
 
@@ -189,18 +190,17 @@ class Registry:
                 return None
         return ModelVersionRef(name=name, version=version, alias=alias)
 
-    def _from_records(self, ref: str) -> tuple[ModelVersionRef, Path] | None:
-        recorded = self._recorded(ref)
-        if recorded is None:
-            return None
-        name, version, alias = recorded.name, recorded.version, recorded.alias
+    def _downloaded(self, recorded: ModelVersionRef) -> Path | None:
+        """The version's folder already downloaded to this machine's cache, when modelport's history says
+        it registered that version and never deleted it."""
+        name, version = recorded.name, recorded.version
         history = self._store.history(name)
         registered = any(e.action == "register" and e.to_version == version for e in history)
         deleted = any(e.action == "delete" and e.from_version == version for e in history)
         cached = list((self._settings.cache_dir / "models" / name).glob(f"{version}-*/MLmodel"))
         if not registered or deleted or len(cached) != 1:
             return None
-        return ModelVersionRef(name=name, version=version, alias=alias), cached[0].parent
+        return cached[0].parent
 
     def model_uri(self, name: str, version: int) -> str:
         return f"models:/{name}/{version}"
